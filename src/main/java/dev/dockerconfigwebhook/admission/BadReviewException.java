@@ -1,0 +1,10 @@
+package dev.dockerconfigwebhook.admission;
+
+/** The request body is not a usable AdmissionReview: the client's mistake, answered with 400. */
+public final class BadReviewException extends Exception {
+
+    /** @param reason a fixed description that never quotes the request body */
+    public BadReviewException(String reason) {
+        super(reason, null, false, false);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.dockerconfigwebhook.admission;
+
+import dev.dockerconfigwebhook.core.FixResult;
+import dev.dockerconfigwebhook.core.PullSecretFixer;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Status;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * Adapts one AdmissionReview to {@link PullSecretFixer}: Secret CREATE and UPDATE go through the core;
+ * everything else is allowed as it is. {@code request.oldObject} plays no part.
+ */
+@ApplicationScoped
+public class SecretMutator {
+
+    private static final Logger LOG = Logger.getLogger(SecretMutator.class);
+    private static final int MAX_LOGGED_REGISTRIES = 10;
+
+    /** allowed / patched / denied, as in the review's log line and metrics. */
+    public enum Outcome { ALLOWED, PATCHED, DENIED }
+
+    /** The answer plus what was decided, so the transport can count it without re-reading the response. */
+    public record Decision(AdmissionReview review, Outcome outcome, FixResult fix) {
+    }
+
+    private final PullSecretFixer fixer;
+
+    public SecretMutator(@ConfigProperty(name = "webhook.strict", defaultValue = "false") boolean strict) {
+        this.fixer = new PullSecretFixer(strict);
+    }
+
+    public Decision mutate(AdmissionReview review) {
+        AdmissionRequest request = review.getRequest();
+        AdmissionResponse response = new AdmissionResponse();
+        response.setUid(request.getUid());
+        response.setAllowed(true);
+        FixResult fix = null;
+        Outcome outcome = Outcome.ALLOWED;
+        String operation = request.getOperation();
+        if (("CREATE".equals(operation) || "UPDATE".equals(operation)) && request.getObject() instanceof Secret) {
+            Secret secret = (Secret) request.getObject();
+            fix = fixer.fix(secret.getType(), secret.getData());
+            if (!fix.warnings().isEmpty()) {
+                response.setWarnings(fix.warnings());
+            }
+            switch (fix.outcome()) {
+                case PATCHED:
+                    response.setPatchType("JSONPatch");
+                    response.setPatch(Base64.getEncoder().encodeToString(
+                            replaceDataPatch(fix.dataKey(), fix.patchedValue()).getBytes(StandardCharsets.UTF_8)));
+                    outcome = Outcome.PATCHED;
+                    break;
+                case DENIED:
+                    response.setAllowed(false);
+                    response.setStatus(denial(fix.denialMessage()));
+                    outcome = Outcome.DENIED;
+                    break;
+                default:
+                    break;
+            }
+        }
+        log(request, outcome, fix);
+        AdmissionReview answer = new AdmissionReview();
+        answer.setApiVersion(review.getApiVersion());
+        answer.setKind(review.getKind());
+        answer.setResponse(response);
+        return new Decision(answer, outcome, fix);
+    }
+
+    /** One {@code replace} of one data key; the value is base64, so it needs no JSON escaping. */
+    static String replaceDataPatch(String dataKey, String base64Value) {
+        String pointer = "/data/" + dataKey.replace("~", "~0").replace("/", "~1");
+        return "[{\"op\":\"replace\",\"path\":\"" + pointer + "\",\"value\":\"" + base64Value + "\"}]";
+    }
+
+    private static Status denial(String message) {
+        // 403 with reason Forbidden, as controller-runtime's admission.Denied answers.
+        return new StatusBuilder().withCode(403).withReason("Forbidden").withMessage(message).build();
+    }
+
+    /** Names and registries only: never data, annotations or anything else from the object. */
+    private static void log(AdmissionRequest request, Outcome outcome, FixResult fix) {
+        List<String> registries = fix == null ? List.of() : fix.fixedRegistries();
+        String shown = registries.size() <= MAX_LOGGED_REGISTRIES ? registries.toString()
+                : registries.subList(0, MAX_LOGGED_REGISTRIES) + " and " + (registries.size() - MAX_LOGGED_REGISTRIES)
+                        + " more";
+        LOG.infof("review uid=%s operation=%s namespace=%s name=%s dryRun=%s outcome=%s registriesFixed=%s warnings=%d",
+                request.getUid(), request.getOperation(), request.getNamespace(), request.getName(),
+                Boolean.TRUE.equals(request.getDryRun()), outcome.name().toLowerCase(), shown,
+                fix == null ? 0 : fix.findings().size());
+    }
+}

@@ -1,0 +1,182 @@
+package dev.dockerconfigwebhook.core;
+
+import dev.dockerconfigwebhook.core.json.SpanJson;
+import dev.dockerconfigwebhook.core.json.SpanJson.Kind;
+import dev.dockerconfigwebhook.core.json.SpanJson.Member;
+import dev.dockerconfigwebhook.core.json.SpanJson.Value;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Makes every registry entry's {@code auth} agree with its {@code username} and {@code password} in one
+ * Docker config document, changing only the bytes of the {@code auth} values it corrects (or inserting one
+ * {@code "auth"} member where there was none).
+ *
+ * <p>Fields are read the way the kubelet's Go decoder reads them: names match case-insensitively, the last
+ * occurrence of a duplicated field wins, and {@code null} leaves a field unset.
+ */
+public final class DockerConfigRepair {
+
+    /** A repaired document: {@code document} is the input array itself when nothing changed. */
+    public record Result(byte[] document, boolean changed, List<Finding> findings) {
+    }
+
+    private enum Field { USERNAME, PASSWORD, AUTH, EMAIL }
+
+    private record Edit(int start, int end, byte[] replacement) {
+    }
+
+    private final byte[] document;
+    private final String dataKey;
+    private final List<Edit> edits = new ArrayList<>();
+    private final List<Finding> findings = new ArrayList<>();
+
+    private DockerConfigRepair(byte[] document, String dataKey) {
+        this.document = document;
+        this.dataKey = dataKey;
+    }
+
+    public static Result repair(byte[] document, PullSecretType type) {
+        return new DockerConfigRepair(document, type.dataKey()).run(type.entriesUnderAuths());
+    }
+
+    private Result run(boolean entriesUnderAuths) {
+        Value root;
+        try {
+            root = SpanJson.parse(document);
+        } catch (SpanJson.MalformedJsonException e) {
+            return unchanged(new Finding(dataKey, Finding.Kind.DOCUMENT_NOT_JSON));
+        }
+        if (root.kind() != Kind.OBJECT) {
+            return unchanged(new Finding(dataKey, Finding.Kind.DOCUMENT_NOT_OBJECT));
+        }
+        if (entriesUnderAuths) {
+            for (Member member : root.members()) {
+                if (!member.keyText().equalsIgnoreCase("auths") || member.value().kind() == Kind.NULL) {
+                    continue; // credHelpers, credsStore, HttpHeaders and unknown members are not ours
+                }
+                if (member.value().kind() != Kind.OBJECT) {
+                    findings.add(new Finding(dataKey, Finding.Kind.AUTHS_NOT_OBJECT));
+                } else {
+                    repairEntries(member.value());
+                }
+            }
+        } else {
+            repairEntries(root);
+        }
+        return edits.isEmpty() ? new Result(document, false, List.copyOf(findings))
+                : new Result(applyEdits(), true, List.copyOf(findings));
+    }
+
+    private Result unchanged(Finding finding) {
+        return new Result(document, false, List.of(finding));
+    }
+
+    private void repairEntries(Value registries) {
+        for (Member registry : registries.members()) {
+            repairEntry(Finding.displayName(registry.keyText()), registry.value());
+        }
+    }
+
+    private void repairEntry(String registry, Value entry) {
+        if (entry.kind() == Kind.NULL) {
+            return;
+        }
+        if (entry.kind() != Kind.OBJECT) {
+            findings.add(new Finding(registry, Finding.Kind.ENTRY_NOT_OBJECT));
+            return;
+        }
+        Member[] effective = new Member[Field.values().length];
+        for (Member member : entry.members()) {
+            Field field = fieldNamed(member.keyText());
+            if (field == null || member.value().kind() == Kind.NULL) {
+                continue;
+            }
+            if (member.value().kind() != Kind.STRING) {
+                findings.add(new Finding(registry, notAString(field)));
+                return; // the kubelet rejects the whole secret; nothing here is safe to derive from
+            }
+            effective[field.ordinal()] = member;
+        }
+        Member username = effective[Field.USERNAME.ordinal()];
+        Member password = effective[Field.PASSWORD.ordinal()];
+        Member auth = effective[Field.AUTH.ordinal()];
+        if (username == null || password == null) {
+            if (auth != null && auth.value().text().length > 0 && !KubeletAuth.parsable(auth.value().text())) {
+                findings.add(new Finding(registry, Finding.Kind.AUTH_UNPARSABLE));
+            }
+            return;
+        }
+        byte[] user = username.value().text();
+        byte[] pass = password.value().text();
+        if (!username.value().wellFormedText() || !password.value().wellFormedText()) {
+            findings.add(new Finding(registry, Finding.Kind.MALFORMED_TEXT));
+        } else if (user.length == 0) {
+            findings.add(new Finding(registry, Finding.Kind.EMPTY_USERNAME));
+        } else if (KubeletAuth.indexOf(user, (byte) ':') >= 0) {
+            findings.add(new Finding(registry, Finding.Kind.COLON_IN_USERNAME));
+        } else if (auth == null) {
+            insertAuthAfter(entry.members().get(entry.members().size() - 1), KubeletAuth.encode(user, pass));
+            findings.add(new Finding(registry, Finding.Kind.AUTH_ADDED));
+        } else if (!KubeletAuth.matches(auth.value().text(), user, pass)) {
+            edits.add(new Edit(auth.value().start(), auth.value().end(), quoted(KubeletAuth.encode(user, pass))));
+            findings.add(new Finding(registry, Finding.Kind.AUTH_RECOMPUTED));
+        }
+    }
+
+    /** Inserts {@code , "auth": "..."} after {@code last}, copying its indentation and separator style. */
+    private void insertAuthAfter(Member last, byte[] encoded) {
+        ByteArrayOutputStream member = new ByteArrayOutputStream(encoded.length + 32);
+        member.write(',');
+        member.write(document, last.leadStart(), last.keyStart() - last.leadStart());
+        member.writeBytes("\"auth\"".getBytes(StandardCharsets.US_ASCII));
+        member.write(document, last.keyEnd(), last.value().start() - last.keyEnd());
+        member.writeBytes(quoted(encoded));
+        int at = last.value().end();
+        edits.add(new Edit(at, at, member.toByteArray()));
+    }
+
+    private byte[] applyEdits() {
+        edits.sort(Comparator.comparingInt(Edit::start));
+        ByteArrayOutputStream out = new ByteArrayOutputStream(document.length + edits.size() * 64);
+        int copied = 0;
+        for (Edit edit : edits) {
+            out.write(document, copied, edit.start() - copied);
+            out.writeBytes(edit.replacement());
+            copied = edit.end();
+        }
+        out.write(document, copied, document.length - copied);
+        return out.toByteArray();
+    }
+
+    private static byte[] quoted(byte[] base64) {
+        byte[] out = new byte[base64.length + 2];
+        out[0] = '"';
+        System.arraycopy(base64, 0, out, 1, base64.length);
+        out[out.length - 1] = '"';
+        return out;
+    }
+
+    /** Go's encoding/json matches member names to struct fields case-insensitively. */
+    private static Field fieldNamed(String key) {
+        for (Field field : Field.values()) {
+            if (field.name().equalsIgnoreCase(key)) {
+                return field;
+            }
+        }
+        return null;
+    }
+
+    private static Finding.Kind notAString(Field field) {
+        switch (field) {
+            case USERNAME: return Finding.Kind.USERNAME_NOT_STRING;
+            case PASSWORD: return Finding.Kind.PASSWORD_NOT_STRING;
+            case AUTH: return Finding.Kind.AUTH_NOT_STRING;
+            default: return Finding.Kind.EMAIL_NOT_STRING;
+        }
+    }
+}
