@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.admission;
 
+import dev.dockerconfigwebhook.observability.ReviewMetrics;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -14,15 +15,25 @@ public class ErrorResponses {
 
     private static final Logger LOG = Logger.getLogger(ErrorResponses.class);
 
+    private final ReviewMetrics metrics;
+
+    public ErrorResponses(ReviewMetrics metrics) {
+        this.metrics = metrics;
+    }
+
     @ServerExceptionMapper
     public Response badReview(BadReviewException e) {
         LOG.infof("review rejected: %s", e.getMessage());
+        metrics.badRequest();
         return error(400, e.getMessage());
     }
 
     @ServerExceptionMapper
     public Response webApplication(WebApplicationException e) {
         int status = e.getResponse().getStatus();
+        if (status < 500) {
+            metrics.badRequest();
+        }
         return error(status, Response.Status.fromStatusCode(status) != null
                 ? Response.Status.fromStatusCode(status).getReasonPhrase() : "request failed");
     }

@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.admission;
 
+import dev.dockerconfigwebhook.observability.ReviewMetrics;
 import io.smallrye.common.annotation.NonBlocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -14,10 +15,12 @@ public class MutateResource {
 
     private final AdmissionReviewReader reader;
     private final SecretMutator mutator;
+    private final ReviewMetrics metrics;
 
-    public MutateResource(AdmissionReviewReader reader, SecretMutator mutator) {
+    public MutateResource(AdmissionReviewReader reader, SecretMutator mutator, ReviewMetrics metrics) {
         this.reader = reader;
         this.mutator = mutator;
+        this.metrics = metrics;
     }
 
     /** Small CPU-bound work on an already buffered body: it runs on the event loop, never blocks. */
@@ -26,6 +29,9 @@ public class MutateResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     public Response mutate(byte[] body) throws BadReviewException {
-        return Response.ok(mutator.mutate(reader.read(body)).review()).build();
+        long start = System.nanoTime();
+        SecretMutator.Decision decision = mutator.mutate(reader.read(body));
+        metrics.reviewed(decision.outcome(), decision.fix() == null ? 0 : decision.fix().fixedRegistries().size(), start);
+        return Response.ok(decision.review()).build();
     }
 }

@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.admission;
 
+import dev.dockerconfigwebhook.observability.ReviewMetrics;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,6 +16,12 @@ public class RequestSizeLimit {
 
     static final long MAX_BODY_BYTES = 8L * 1024 * 1024;
 
+    private final ReviewMetrics metrics;
+
+    public RequestSizeLimit(ReviewMetrics metrics) {
+        this.metrics = metrics;
+    }
+
     void install(@Observes Router router) {
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
             String declared = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -25,6 +32,7 @@ public class RequestSizeLimit {
                 length = Long.MAX_VALUE;
             }
             if (length > MAX_BODY_BYTES) {
+                metrics.badRequest();
                 ctx.response().setStatusCode(400)
                         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                         .putHeader(HttpHeaders.CONNECTION, "close") // the unread body must not be taken as a next request

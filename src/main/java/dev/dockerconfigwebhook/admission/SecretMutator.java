@@ -2,6 +2,7 @@ package dev.dockerconfigwebhook.admission;
 
 import dev.dockerconfigwebhook.core.FixResult;
 import dev.dockerconfigwebhook.core.PullSecretFixer;
+import dev.dockerconfigwebhook.observability.ReviewMetrics.Outcome;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
@@ -26,9 +27,6 @@ public class SecretMutator {
     private static final Logger LOG = Logger.getLogger(SecretMutator.class);
     private static final int MAX_LOGGED_REGISTRIES = 10;
 
-    /** allowed / patched / denied, as in the review's log line and metrics. */
-    public enum Outcome { ALLOWED, PATCHED, DENIED }
-
     /** The answer plus what was decided, so the transport can count it without re-reading the response. */
     public record Decision(AdmissionReview review, Outcome outcome, FixResult fix) {
     }
@@ -39,13 +37,14 @@ public class SecretMutator {
         this.fixer = new PullSecretFixer(strict);
     }
 
+    /** Decides one review that {@link AdmissionReviewReader} accepted. */
     public Decision mutate(AdmissionReview review) {
         AdmissionRequest request = review.getRequest();
         AdmissionResponse response = new AdmissionResponse();
         response.setUid(request.getUid());
         response.setAllowed(true);
         FixResult fix = null;
-        Outcome outcome = Outcome.ALLOWED;
+        Outcome outcome = Outcome.UNCHANGED;
         String operation = request.getOperation();
         if (("CREATE".equals(operation) || "UPDATE".equals(operation)) && request.getObject() instanceof Secret) {
             Secret secret = (Secret) request.getObject();
@@ -66,6 +65,7 @@ public class SecretMutator {
                     outcome = Outcome.DENIED;
                     break;
                 default:
+                    outcome = fix.findings().isEmpty() ? Outcome.UNCHANGED : Outcome.WARNED;
                     break;
             }
         }
