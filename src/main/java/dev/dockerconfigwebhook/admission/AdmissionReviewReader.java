@@ -1,27 +1,27 @@
 package dev.dockerconfigwebhook.admission;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.databind.cfg.CoercionAction;
-import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
-import com.fasterxml.jackson.databind.type.LogicalType;
+import io.fabric8.kubernetes.api.model.GroupVersionKind;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.IOException;
-import java.util.stream.Collectors;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
- * Turns a request body into an {@code admission.k8s.io/v1} AdmissionReview or a {@link BadReviewException}
- * whose message says what is wrong without ever quoting the body (it carries registry credentials).
+ * Reads a request body into fabric8's {@code admission.k8s.io/v1} AdmissionReview, streaming: only the fields the
+ * decision needs are materialized (uid, operation, names, dryRun, and the object's kind, type and data); everything
+ * else, {@code oldObject}, metadata and its annotations included, is skipped unread. Fields it reads must have the
+ * type the API server sends; anything else is a {@link BadReviewException} whose message never quotes the body.
  */
 @ApplicationScoped
 public class AdmissionReviewReader {
@@ -29,30 +29,15 @@ public class AdmissionReviewReader {
     static final String API_VERSION = "admission.k8s.io/v1";
     static final String KIND = "AdmissionReview";
 
-    private final ObjectReader reader;
-
-    public AdmissionReviewReader(ObjectMapper mapper) {
-        // FAIL_ON_TRAILING_TOKENS would also apply inside fabric8's KubernetesDeserializer and break it:
-        // trailing data is checked in read() instead.
-        ObjectMapper strict = mapper.copy().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-        // A number or boolean where the API server always sends a string is not an AdmissionReview.
-        strict.coercionConfigFor(LogicalType.Textual)
-                .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
-                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
-                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
-        strict.coercionConfigFor(LogicalType.Boolean)
-                .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
-                .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
-        this.reader = strict.readerFor(AdmissionReview.class);
-    }
+    private final JsonFactory factory = JsonFactory.builder().build();
 
     public AdmissionReview read(byte[] body) throws BadReviewException {
         if (body == null || body.length == 0) {
             throw new BadReviewException("request body is empty; expected an " + API_VERSION + " AdmissionReview");
         }
         AdmissionReview review;
-        try (JsonParser parser = reader.createParser(body)) {
-            review = reader.readValue(parser);
+        try (JsonParser parser = factory.createParser(body)) {
+            review = readReview(parser);
             if (parser.nextToken() != null) {
                 throw new BadReviewException("request body has data after the AdmissionReview");
             }
@@ -60,15 +45,10 @@ public class AdmissionReviewReader {
             throw new BadReviewException("request body is truncated JSON");
         } catch (StreamConstraintsException e) {
             throw new BadReviewException("request body exceeds JSON nesting or length limits");
-        } catch (JsonMappingException e) {
-            throw new BadReviewException("request body is not an AdmissionReview: " + describe(e));
         } catch (JsonProcessingException e) {
             throw new BadReviewException("request body is not valid JSON" + at(e.getLocation()));
-        } catch (IOException | RuntimeException e) {
-            throw new BadReviewException("request body could not be read as an AdmissionReview");
-        }
-        if (review == null) {
-            throw new BadReviewException("request body is JSON null; expected an AdmissionReview");
+        } catch (IOException e) {
+            throw new BadReviewException("request body could not be read");
         }
         if (!API_VERSION.equals(review.getApiVersion()) || !KIND.equals(review.getKind())) {
             throw new BadReviewException("expected apiVersion " + API_VERSION + " and kind " + KIND
@@ -84,13 +64,121 @@ public class AdmissionReviewReader {
         return review;
     }
 
-    /** Names the JSON path (at most three levels: deeper names may be keys of a Secret's data) and position. */
-    private static String describe(JsonMappingException e) {
-        String path = e.getPath().stream().limit(3)
-                .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
-                .collect(Collectors.joining("."));
-        return (path.isEmpty() ? "unexpected JSON structure" : "wrong type or shape at " + path)
-                + at(e.getLocation());
+    private static AdmissionReview readReview(JsonParser p) throws IOException, BadReviewException {
+        expectObject(p, p.nextToken(), "the request body");
+        AdmissionReview review = new AdmissionReview();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            switch (field) {
+                case "apiVersion": review.setApiVersion(string(p, value, field)); break;
+                case "kind": review.setKind(string(p, value, field)); break;
+                case "request":
+                    if (value != JsonToken.VALUE_NULL) {
+                        review.setRequest(readRequest(p, value));
+                    }
+                    break;
+                default: p.skipChildren();
+            }
+        }
+        return review;
+    }
+
+    private static AdmissionRequest readRequest(JsonParser p, JsonToken start) throws IOException, BadReviewException {
+        expectObject(p, start, "request");
+        AdmissionRequest request = new AdmissionRequest();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            switch (field) {
+                case "uid": request.setUid(string(p, value, "request.uid")); break;
+                case "operation": request.setOperation(string(p, value, "request.operation")); break;
+                case "name": request.setName(string(p, value, "request.name")); break;
+                case "namespace": request.setNamespace(string(p, value, "request.namespace")); break;
+                case "dryRun": request.setDryRun(bool(p, value, "request.dryRun")); break;
+                case "kind": request.setKind(readKind(p, value)); break;
+                case "object": request.setObject(readObject(p, value)); break;
+                default: p.skipChildren(); // oldObject, userInfo, options, resource, ...: not needed, not read
+            }
+        }
+        return request;
+    }
+
+    private static GroupVersionKind readKind(JsonParser p, JsonToken start) throws IOException, BadReviewException {
+        if (start == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        expectObject(p, start, "request.kind");
+        GroupVersionKind kind = new GroupVersionKind();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            switch (field) {
+                case "group": kind.setGroup(string(p, value, "request.kind.group")); break;
+                case "version": kind.setVersion(string(p, value, "request.kind.version")); break;
+                case "kind": kind.setKind(string(p, value, "request.kind.kind")); break;
+                default: p.skipChildren();
+            }
+        }
+        return kind;
+    }
+
+    /** A core/v1 Secret becomes a fabric8 {@link Secret} with its type and data; any other object is not needed. */
+    private static Secret readObject(JsonParser p, JsonToken start) throws IOException, BadReviewException {
+        if (start == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        expectObject(p, start, "request.object");
+        Secret secret = new Secret();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            switch (field) {
+                case "apiVersion": secret.setApiVersion(string(p, value, "request.object.apiVersion")); break;
+                case "kind": secret.setKind(string(p, value, "request.object.kind")); break;
+                case "type": secret.setType(string(p, value, "request.object.type")); break;
+                case "data": secret.setData(readData(p, value)); break;
+                default: p.skipChildren(); // metadata (annotations hold plain-text copies), immutable, stringData
+            }
+        }
+        return "Secret".equals(secret.getKind()) && "v1".equals(secret.getApiVersion()) ? secret : null;
+    }
+
+    private static Map<String, String> readData(JsonParser p, JsonToken start) throws IOException, BadReviewException {
+        if (start == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        expectObject(p, start, "request.object.data");
+        Map<String, String> data = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            // The key is named in no error: a data key is the user's own text.
+            data.put(key, string(p, p.nextToken(), "request.object.data"));
+        }
+        return data;
+    }
+
+    private static void expectObject(JsonParser p, JsonToken token, String where) throws BadReviewException {
+        if (token != JsonToken.START_OBJECT) {
+            throw wrongType(p, where, "an object");
+        }
+    }
+
+    private static String string(JsonParser p, JsonToken token, String where) throws IOException, BadReviewException {
+        if (token == JsonToken.VALUE_STRING) return p.getText();
+        if (token == JsonToken.VALUE_NULL) return null;
+        throw wrongType(p, where, "a string");
+    }
+
+    private static Boolean bool(JsonParser p, JsonToken token, String where) throws BadReviewException {
+        if (token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE) return token == JsonToken.VALUE_TRUE;
+        if (token == JsonToken.VALUE_NULL) return null;
+        throw wrongType(p, where, "a boolean");
+    }
+
+    private static BadReviewException wrongType(JsonParser p, String where, String expected) {
+        return new BadReviewException("request body is not an AdmissionReview: " + where + " must be " + expected
+                + at(p.currentTokenLocation()));
     }
 
     private static String at(JsonLocation location) {

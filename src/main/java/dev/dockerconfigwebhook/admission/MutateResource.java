@@ -7,7 +7,6 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 
 /** {@code POST /mutate}: the endpoint the MutatingWebhookConfiguration points at. */
 @Path("/mutate")
@@ -15,11 +14,14 @@ public class MutateResource {
 
     private final AdmissionReviewReader reader;
     private final SecretMutator mutator;
+    private final AdmissionReviewWriter writer;
     private final ReviewMetrics metrics;
 
-    public MutateResource(AdmissionReviewReader reader, SecretMutator mutator, ReviewMetrics metrics) {
+    public MutateResource(AdmissionReviewReader reader, SecretMutator mutator, AdmissionReviewWriter writer,
+            ReviewMetrics metrics) {
         this.reader = reader;
         this.mutator = mutator;
+        this.writer = writer;
         this.metrics = metrics;
     }
 
@@ -28,10 +30,11 @@ public class MutateResource {
     @NonBlocking
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
-    public Response mutate(byte[] body) throws BadReviewException {
+    public byte[] mutate(byte[] body) throws BadReviewException {
         long start = System.nanoTime();
         SecretMutator.Decision decision = mutator.mutate(reader.read(body));
-        metrics.reviewed(decision.outcome(), decision.fix() == null ? 0 : decision.fix().fixedRegistries().size(), start);
-        return Response.ok(decision.review()).build();
+        byte[] answer = writer.write(decision.review());
+        metrics.reviewed(decision.outcome(), decision.fix() == null ? 0 : decision.fix().fixedCount(), start);
+        return answer;
     }
 }

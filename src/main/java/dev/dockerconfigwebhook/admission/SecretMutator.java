@@ -15,7 +15,6 @@ import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.List;
 
 /**
  * Adapts one AdmissionReview to {@link PullSecretFixer}: Secret CREATE and UPDATE go through the core;
@@ -55,8 +54,7 @@ public class SecretMutator {
             switch (fix.outcome()) {
                 case PATCHED:
                     response.setPatchType("JSONPatch");
-                    response.setPatch(Base64.getEncoder().encodeToString(
-                            replaceDataPatch(fix.dataKey(), fix.patchedValue()).getBytes(StandardCharsets.UTF_8)));
+                    response.setPatch(Base64.getEncoder().encodeToString(replaceDataPatch(fix.dataKey(), fix.patchedValue())));
                     outcome = Outcome.PATCHED;
                     break;
                 case DENIED:
@@ -77,10 +75,20 @@ public class SecretMutator {
         return new Decision(answer, outcome, fix);
     }
 
-    /** One {@code replace} of one data key; the value is base64, so it needs no JSON escaping. */
-    static String replaceDataPatch(String dataKey, String base64Value) {
+    /**
+     * One {@code replace} of one data key, as UTF-8 bytes built in one array (the value can be a 1.4 MB string).
+     * The key is {@code .dockerconfigjson} or {@code .dockercfg} and the value base64: neither needs JSON escaping.
+     */
+    static byte[] replaceDataPatch(String dataKey, String base64Value) {
         String pointer = "/data/" + dataKey.replace("~", "~0").replace("/", "~1");
-        return "[{\"op\":\"replace\",\"path\":\"" + pointer + "\",\"value\":\"" + base64Value + "\"}]";
+        byte[] head = ("[{\"op\":\"replace\",\"path\":\"" + pointer + "\",\"value\":\"").getBytes(StandardCharsets.UTF_8);
+        byte[] tail = "\"}]".getBytes(StandardCharsets.UTF_8);
+        byte[] value = base64Value.getBytes(StandardCharsets.ISO_8859_1);
+        byte[] patch = new byte[head.length + value.length + tail.length];
+        System.arraycopy(head, 0, patch, 0, head.length);
+        System.arraycopy(value, 0, patch, head.length, value.length);
+        System.arraycopy(tail, 0, patch, head.length + value.length, tail.length);
+        return patch;
     }
 
     private static Status denial(String message) {
@@ -90,13 +98,13 @@ public class SecretMutator {
 
     /** Names and registries only: never data, annotations or anything else from the object. */
     private static void log(AdmissionRequest request, Outcome outcome, FixResult fix) {
-        List<String> registries = fix == null ? List.of() : fix.fixedRegistries();
-        String shown = registries.size() <= MAX_LOGGED_REGISTRIES ? registries.toString()
-                : registries.subList(0, MAX_LOGGED_REGISTRIES) + " and " + (registries.size() - MAX_LOGGED_REGISTRIES)
-                        + " more";
-        LOG.infof("review uid=%s operation=%s namespace=%s name=%s dryRun=%s outcome=%s registriesFixed=%s warnings=%d",
-                request.getUid(), request.getOperation(), request.getNamespace(), request.getName(),
-                Boolean.TRUE.equals(request.getDryRun()), outcome.name().toLowerCase(), shown,
-                fix == null ? 0 : fix.findings().size());
+        int fixed = fix == null ? 0 : fix.fixedCount();
+        String shown = fixed == 0 ? "[]" : fix.fixedRegistries(MAX_LOGGED_REGISTRIES).toString()
+                + (fixed > MAX_LOGGED_REGISTRIES ? " and " + (fixed - MAX_LOGGED_REGISTRIES) + " more" : "");
+        // Concatenation, not printf: this runs for every review on the event loop.
+        LOG.info("review uid=" + request.getUid() + " operation=" + request.getOperation()
+                + " namespace=" + request.getNamespace() + " name=" + request.getName()
+                + " dryRun=" + Boolean.TRUE.equals(request.getDryRun()) + " outcome=" + outcome.name().toLowerCase()
+                + " registriesFixed=" + shown + " warnings=" + (fix == null ? 0 : fix.findings().size()));
     }
 }

@@ -78,26 +78,30 @@ public final class DockerConfigRepair {
 
     private void repairEntries(Value registries) {
         for (Member registry : registries.members()) {
-            repairEntry(Finding.displayName(registry.keyText()), registry.value());
+            repairEntry(registry, registry.value());
         }
     }
 
-    private void repairEntry(String registry, Value entry) {
+    private void report(Member registry, Finding.Kind kind) {
+        findings.add(new Finding(registry.keyText(), kind));
+    }
+
+    private void repairEntry(Member registry, Value entry) {
         if (entry.kind() == Kind.NULL) {
             return;
         }
         if (entry.kind() != Kind.OBJECT) {
-            findings.add(new Finding(registry, Finding.Kind.ENTRY_NOT_OBJECT));
+            report(registry, Finding.Kind.ENTRY_NOT_OBJECT);
             return;
         }
         Member[] effective = new Member[Field.values().length];
         for (Member member : entry.members()) {
-            Field field = fieldNamed(member.keyText());
+            Field field = fieldNamed(member.key());
             if (field == null || member.value().kind() == Kind.NULL) {
                 continue;
             }
             if (member.value().kind() != Kind.STRING) {
-                findings.add(new Finding(registry, notAString(field)));
+                report(registry, notAString(field));
                 return; // the kubelet rejects the whole secret; nothing here is safe to derive from
             }
             effective[field.ordinal()] = member;
@@ -107,24 +111,24 @@ public final class DockerConfigRepair {
         Member auth = effective[Field.AUTH.ordinal()];
         if (username == null || password == null) {
             if (auth != null && auth.value().text().length > 0 && !KubeletAuth.parsable(auth.value().text())) {
-                findings.add(new Finding(registry, Finding.Kind.AUTH_UNPARSABLE));
+                report(registry, Finding.Kind.AUTH_UNPARSABLE);
             }
             return;
         }
         byte[] user = username.value().text();
         byte[] pass = password.value().text();
         if (!username.value().wellFormedText() || !password.value().wellFormedText()) {
-            findings.add(new Finding(registry, Finding.Kind.MALFORMED_TEXT));
+            report(registry, Finding.Kind.MALFORMED_TEXT);
         } else if (user.length == 0) {
-            findings.add(new Finding(registry, Finding.Kind.EMPTY_USERNAME));
+            report(registry, Finding.Kind.EMPTY_USERNAME);
         } else if (KubeletAuth.indexOf(user, (byte) ':') >= 0) {
-            findings.add(new Finding(registry, Finding.Kind.COLON_IN_USERNAME));
+            report(registry, Finding.Kind.COLON_IN_USERNAME);
         } else if (auth == null) {
             insertAuthAfter(entry.members().get(entry.members().size() - 1), KubeletAuth.encode(user, pass));
-            findings.add(new Finding(registry, Finding.Kind.AUTH_ADDED));
+            report(registry, Finding.Kind.AUTH_ADDED);
         } else if (!KubeletAuth.matches(auth.value().text(), user, pass)) {
             edits.add(new Edit(auth.value().start(), auth.value().end(), quoted(KubeletAuth.encode(user, pass))));
-            findings.add(new Finding(registry, Finding.Kind.AUTH_RECOMPUTED));
+            report(registry, Finding.Kind.AUTH_RECOMPUTED);
         }
     }
 
@@ -142,15 +146,23 @@ public final class DockerConfigRepair {
 
     private byte[] applyEdits() {
         edits.sort(Comparator.comparingInt(Edit::start));
-        ByteArrayOutputStream out = new ByteArrayOutputStream(document.length + edits.size() * 64);
-        int copied = 0;
+        int size = document.length;
         for (Edit edit : edits) {
-            out.write(document, copied, edit.start() - copied);
-            out.writeBytes(edit.replacement());
+            size += edit.replacement().length - (edit.end() - edit.start());
+        }
+        byte[] out = new byte[size];
+        int copied = 0;
+        int written = 0;
+        for (Edit edit : edits) {
+            int unchanged = edit.start() - copied;
+            System.arraycopy(document, copied, out, written, unchanged);
+            written += unchanged;
+            System.arraycopy(edit.replacement(), 0, out, written, edit.replacement().length);
+            written += edit.replacement().length;
             copied = edit.end();
         }
-        out.write(document, copied, document.length - copied);
-        return out.toByteArray();
+        System.arraycopy(document, copied, out, written, document.length - copied);
+        return out;
     }
 
     private static byte[] quoted(byte[] base64) {
@@ -161,14 +173,41 @@ public final class DockerConfigRepair {
         return out;
     }
 
-    /** Go's encoding/json matches member names to struct fields case-insensitively. */
-    private static Field fieldNamed(String key) {
-        for (Field field : Field.values()) {
-            if (field.name().equalsIgnoreCase(key)) {
+    private static final Field[] FIELDS = Field.values();
+
+    /**
+     * Go's encoding/json matches member names to struct fields case-insensitively. ASCII names are compared
+     * byte by byte; names with other characters go through Unicode case folding (Go folds 'ſ' to 's', 'K' to 'k').
+     */
+    private static Field fieldNamed(byte[] key) {
+        if (key.length < 4 || key.length > 24) {
+            return null; // "auth" .. "password", where a folded non-ASCII letter may take up to 3 bytes
+        }
+        boolean ascii = true;
+        for (byte b : key) {
+            ascii &= b >= 0;
+        }
+        for (Field field : FIELDS) {
+            String name = field.name();
+            if (ascii ? equalsAsciiIgnoreCase(key, name)
+                    : name.equalsIgnoreCase(new String(key, StandardCharsets.UTF_8))) {
                 return field;
             }
         }
         return null;
+    }
+
+    private static boolean equalsAsciiIgnoreCase(byte[] key, String upperName) {
+        if (key.length != upperName.length()) {
+            return false;
+        }
+        for (int i = 0; i < key.length; i++) {
+            int b = key[i];
+            if ((b >= 'a' && b <= 'z' ? b - 32 : b) != upperName.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Finding.Kind notAString(Field field) {

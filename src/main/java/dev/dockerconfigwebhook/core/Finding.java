@@ -2,9 +2,12 @@ package dev.dockerconfigwebhook.core;
 
 /**
  * One thing the rules found about one registry entry (or, for document-level problems, about the data key).
- * {@link #message()} is safe to show anywhere: it names the registry and a fixed reason, never a value.
+ * {@link #subject()} and {@link #message()} are safe to show anywhere: they name the registry and a fixed reason,
+ * never a value.
+ *
+ * @param key the registry key as written (or the data key); shown only through {@link #subject()}
  */
-public record Finding(String subject, Kind kind) {
+public record Finding(String key, Kind kind) {
 
     /** Registry names longer than this are shortened so that every message stays under 120 characters. */
     static final int MAX_SUBJECT_LENGTH = 48;
@@ -57,9 +60,14 @@ public record Finding(String subject, Kind kind) {
         return kind.category();
     }
 
+    /** The registry as it may be shown (see {@link #displayName}); computed when asked, as most are never shown. */
+    public String subject() {
+        return displayName(key);
+    }
+
     /** E.g. {@code ghcr.io: auth added from username/password}. */
     public String message() {
-        return subject + (kind.name().startsWith("DOCUMENT_") ? " " : ": ") + kind.reason();
+        return subject() + (kind.name().startsWith("DOCUMENT_") ? " " : ": ") + kind.reason();
     }
 
     /**

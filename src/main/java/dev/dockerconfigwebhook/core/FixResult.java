@@ -81,10 +81,15 @@ public final class FixResult {
         return findings;
     }
 
-    /** Registries whose {@code auth} was set, for logs and metrics. */
-    public List<String> fixedRegistries() {
-        return findings.stream().filter(f -> f.category() == Finding.Category.FIXED).map(Finding::subject)
-                .collect(Collectors.toList());
+    /** The first {@code atMost} registries whose {@code auth} was set, as they may be shown (for logs). */
+    public List<String> fixedRegistries(int atMost) {
+        return findings.stream().filter(f -> f.category() == Finding.Category.FIXED).limit(atMost)
+                .map(Finding::subject).collect(Collectors.toList());
+    }
+
+    /** How many registries had their {@code auth} set; cheaper than {@link #fixedRegistries(int)} for counting. */
+    public int fixedCount() {
+        return (int) findings.stream().filter(f -> f.category() == Finding.Category.FIXED).count();
     }
 
     /** One line per finding, each under 120 characters and free of credential values; at most {@value #MAX_WARNINGS}. */

@@ -1,6 +1,5 @@
 package dev.dockerconfigwebhook.core;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
 
@@ -27,7 +26,7 @@ final class KubeletAuth {
     /** The decoded bytes the kubelet would split, or {@code null} where the kubelet fails to decode. */
     static byte[] decode(byte[] auth) {
         byte[] compact = withoutLineBreaks(auth);
-        boolean padded = new String(auth, StandardCharsets.ISO_8859_1).trim().endsWith("=");
+        boolean padded = endsWithPaddingIgnoringSpace(auth);
         if (padded ? compact.length % 4 != 0 : indexOf(compact, (byte) '=') >= 0) {
             return null;
         }
@@ -53,6 +52,17 @@ final class KubeletAuth {
     static boolean parsable(byte[] auth) {
         byte[] decoded = decode(auth);
         return decoded != null && indexOf(decoded, (byte) ':') >= 0;
+    }
+
+    /** Go's {@code strings.HasSuffix(strings.TrimSpace(field), "=")}. */
+    private static boolean endsWithPaddingIgnoringSpace(byte[] auth) {
+        for (int i = auth.length - 1; i >= 0; i--) {
+            byte b = auth[i];
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r' && b != 0x0B && b != '\f') {
+                return b == '=';
+            }
+        }
+        return false;
     }
 
     private static byte[] withoutLineBreaks(byte[] in) {

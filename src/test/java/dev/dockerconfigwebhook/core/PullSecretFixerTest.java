@@ -115,6 +115,10 @@ class PullSecretFixerTest {
                         "{\"Auths\":{\"r.io\":{\"Username\":\"alice\",\"PASSWORD\":\"new-token\",\"Auth\":\"" + ALICE_OLD + "\"}}}",
                         "{\"Auths\":{\"r.io\":{\"Username\":\"alice\",\"PASSWORD\":\"new-token\",\"Auth\":\"" + ALICE_NEW + "\"}}}",
                         "r.io" + recomputed),
+                patched("non-ASCII field names fold like Go's (long s matches s)", JSON,
+                        "{\"auths\":{\"r.io\":{\"username\":\"alice\",\"pa\u017f\u017fword\":\"new-token\"}}}",
+                        "{\"auths\":{\"r.io\":{\"username\":\"alice\",\"pa\u017f\u017fword\":\"new-token\",\"auth\":\"" + ALICE_NEW + "\"}}}",
+                        "r.io" + added),
                 patched("duplicate fields: the last one counts and only it is rewritten", JSON,
                         "{\"auths\":{\"r.io\":{\"username\":\"x\",\"auth\":\"old\",\"username\":\"alice\",\"password\":\"new-token\",\"auth\":\"" + ALICE_OLD + "\"}}}",
                         "{\"auths\":{\"r.io\":{\"username\":\"x\",\"auth\":\"old\",\"username\":\"alice\",\"password\":\"new-token\",\"auth\":\"" + ALICE_NEW + "\"}}}",
@@ -283,7 +287,8 @@ class PullSecretFixerTest {
         }
         FixResult result = new PullSecretFixer(false).fix(JSON, dataFor(JSON, doc.append("}}").toString()));
         assertEquals(PATCHED, result.outcome());
-        assertEquals(25, result.fixedRegistries().size());
+        assertEquals(25, result.fixedCount());
+        assertEquals(List.of("r0.io", "r1.io"), result.fixedRegistries(2));
         assertEquals(FixResult.MAX_WARNINGS, result.warnings().size());
         assertEquals("... and 16 more findings (25 registries fixed in total)", result.warnings().get(9));
         assertFalse(decode(result.patchedValue()).contains("\"password\":\"new-token\"}"), "every entry got its auth");

@@ -216,6 +216,36 @@ class DeployManifestsTest {
         assertEquals(base, open);
     }
 
+    @Test
+    void auditComponentHasItsOwnLeastPrivilegeAccount() throws Exception {
+        for (String dir : List.of("deploy/audit", "deploy/audit/fix")) {
+            Manifests m = Manifests.render(dir);
+            boolean fix = dir.endsWith("fix");
+            io.fabric8.kubernetes.api.model.rbac.ClusterRole role = m.one(io.fabric8.kubernetes.api.model.rbac.ClusterRole.class);
+            assertEquals(1, role.getRules().size(), dir);
+            assertEquals(List.of(""), role.getRules().get(0).getApiGroups());
+            assertEquals(List.of("secrets"), role.getRules().get(0).getResources());
+            assertEquals(fix ? List.of("get", "list", "update") : List.of("get", "list"), role.getRules().get(0).getVerbs(), dir);
+            var binding = m.one(io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding.class);
+            ServiceAccount account = m.one(ServiceAccount.class);
+            assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
+            assertEquals(account.getMetadata().getName(), binding.getSubjects().get(0).getName());
+            assertFalse(account.getMetadata().getName().equals("dockerconfig-webhook"), "not the webhook's account");
+
+            var cron = m.one(io.fabric8.kubernetes.api.model.batch.v1.CronJob.class);
+            PodSpec pod = cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
+            assertEquals(account.getMetadata().getName(), pod.getServiceAccountName());
+            Container container = pod.getContainers().get(0);
+            assertEquals("audit", container.getArgs().get(0));
+            assertEquals(fix, container.getArgs().contains("--fix"), dir);
+            assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
+            assertEquals(Boolean.TRUE, container.getSecurityContext().getReadOnlyRootFilesystem());
+            assertEquals(List.of("ALL"), container.getSecurityContext().getCapabilities().getDrop());
+            assertEquals("Forbid", cron.getSpec().getConcurrencyPolicy());
+            assertEquals("audit", cron.getMetadata().getLabels().get("app.kubernetes.io/component"));
+        }
+    }
+
     private static ContainerPort containerPort(Manifests m, String name) {
         return m.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getPorts().stream()
                 .filter(p -> name.equals(p.getName())).findFirst().orElseThrow(() -> new AssertionError("no port " + name));
