@@ -1,0 +1,107 @@
+package dev.dockerconfigwebhook.admission;
+
+import dev.dockerconfigwebhook.testing.TestTls;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Replacing the PEM files while reviews keep flowing: new connections get the new certificate, nothing fails. */
+@QuarkusTest
+@QuarkusTestResource(value = RotatingCertificates.class, restrictToAnnotatedClass = true)
+class CertificateRotationTest {
+
+    @TestHTTPResource(value = "/mutate", tls = true)
+    URL mutate;
+
+    @Test
+    void rotatedFilesAreServedWithoutRestartOrFailedRequest() throws Exception {
+        SSLContext trust = TestTls.trusting(RotatingCertificates.GENERATED.resolve("ca.crt"));
+        BigInteger first = servedSerial(trust);
+        assertEquals(serialOf(RotatingCertificates.CURRENT.resolve("tls.crt")), first);
+
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicInteger answered = new AtomicInteger();
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        Thread[] clients = new Thread[4];
+        for (int i = 0; i < clients.length; i++) {
+            int client = i;
+            clients[i] = new Thread(() -> {
+                // A fresh client now and then, so both kept-alive and new connections are exercised.
+                HttpClient http = null;
+                for (int n = 0; running.get(); n++) {
+                    if (n % 20 == 0) {
+                        http = HttpClient.newBuilder().sslContext(trust).version(HttpClient.Version.HTTP_1_1).build();
+                    }
+                    String uid = "rotation-" + client + "-" + n;
+                    try {
+                        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(mutate.toString()))
+                                .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(
+                                        ReliabilityTest.withUid("update-kubectl-edit-password-only.json", uid))).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        if (r.statusCode() != 200 || !r.body().contains(uid)) failures.add(uid + ": " + r.statusCode());
+                        answered.incrementAndGet();
+                    } catch (Exception e) {
+                        failures.add(uid + ": " + e.getClass().getSimpleName());
+                    }
+                }
+            });
+            clients[i].start();
+        }
+        Thread.sleep(1500);
+
+        RotatingCertificates.publish(RotatingCertificates.generate(), "v2");
+        BigInteger second = serialOf(RotatingCertificates.CURRENT.resolve("tls.crt"));
+        assertNotEquals(first, second);
+        long rotated = System.nanoTime();
+        while (!servedSerial(trust).equals(second)) {
+            assertTrue(System.nanoTime() - rotated < Duration.ofSeconds(15).toNanos(),
+                    "the new certificate is served within the 1 s reload period (plus slack)");
+            Thread.sleep(100);
+        }
+        Thread.sleep(1500);
+        running.set(false);
+        for (Thread client : clients) client.join(15_000);
+
+        assertTrue(failures.isEmpty(), failures.size() + " failed, first: " + failures.peek());
+        assertTrue(answered.get() > 50, "reviews kept flowing: " + answered.get());
+        String log = Files.readString(Path.of("target/test-logs/webhook.log"));
+        assertTrue(log.contains("serving certificate reloaded"), "the reload is logged");
+    }
+
+    /** The serial number of the certificate a new TLS connection is served. */
+    private BigInteger servedSerial(SSLContext trust) throws Exception {
+        try (SSLSocket socket = (SSLSocket) trust.getSocketFactory().createSocket(mutate.getHost(), mutate.getPort())) {
+            socket.startHandshake();
+            return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
+        }
+    }
+
+    private static BigInteger serialOf(Path pem) throws Exception {
+        try (var in = Files.newInputStream(pem)) {
+            return ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in)).getSerialNumber();
+        }
+    }
+}
