@@ -15,7 +15,8 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
 STARTS=${STARTS:-5}            # cold starts measured for time-to-first-handshake
 # The flags deploy/base/deployment.yaml uses; the AppCDS archive is made by `./mvnw package` (application.properties).
-JAVA_OPTS=${JAVA_OPTS:--Xmx64m -XX:+UseSerialGC -XX:SharedArchiveFile=app-cds.jsa -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000}
+JAVA_OPTS=${JAVA_OPTS:--Xmx64m -XX:+UseSerialGC -XX:SharedArchiveFile=app-cds.jsa -XX:ReservedCodeCacheSize=32m -Xss512k -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000}
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}   # as in the deployment: fewer glibc arenas, less native fragmentation
 GO_PEER_DIR=${GO_PEER_DIR:-../shared/peers/go-webhook}
 FIXTURE=${FIXTURE:-src/test/resources/admission/update-kubectl-edit-password-only.json}
 JAVA_PORT=18443 JAVA_MGMT_PORT=19000 GO_PORT=19462
@@ -48,7 +49,7 @@ wait_for() { # port: first the TCP port (bash built-in, cheap), then one TLS han
 
 echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 echo "# $(java -version 2>&1 | head -1); $(go version); wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
-echo "# JAVA_OPTS=$JAVA_OPTS; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency; body $FIXTURE"
+echo "# JAVA_OPTS=$JAVA_OPTS MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency; body $FIXTURE"
 
 echo; echo "## time from process start to first accepted TLS handshake (java, $STARTS cold starts)"
 starts=()
@@ -86,6 +87,8 @@ load() { # port seconds -> "req/s p50_ms p99_ms errors"
 
 echo; echo "## warm-up: ${WARMUP}s each"
 load $JAVA_PORT "$WARMUP" >/dev/null; load $GO_PORT "$WARMUP" >/dev/null
+warmup_rss_peak=$(sort -n "$rss_samples" | tail -1)
+: >"$rss_samples"
 
 echo; echo "## rounds (req/s, p50 ms, p99 ms, errors)"
 printf '%-6s %-5s %10s %9s %9s %7s\n' round peer req/s p50_ms p99_ms errors
@@ -109,7 +112,8 @@ echo "java: ${j_rps} req/s, p50 $(col java 2) ms, p99 ${j_p99} ms, errors ${j_er
 echo "go:   ${g_rps} req/s, p50 $(col go 2) ms, p99 ${g_p99} ms, errors ${g_err}"
 echo "throughput ratio java/go: $(awk -v a="$j_rps" -v b="$g_rps" 'BEGIN {printf "%.2f", a/b}')"
 echo "p99 ratio java/go:        $(awk -v a="$j_p99" -v b="$g_p99" 'BEGIN {printf "%.2f", a/b}')"
-echo "java RSS under load: max $(sort -n "$rss_samples" | tail -1 | awk '{printf "%.0f MiB", $1/1024}'), median $(median <"$rss_samples" | awk '{printf "%.0f MiB", $1/1024}')"
+echo "java RSS during the measured rounds: max $(sort -n "$rss_samples" | tail -1 | awk '{printf "%.0f MiB", $1/1024}'), median $(median <"$rss_samples" | awk '{printf "%.0f MiB", $1/1024}')"
+echo "java RSS peak during start-up and warm-up (JIT compilation): $(awk '{printf "%.0f MiB", $1/1024}' <<<"$warmup_rss_peak")"
 
 echo; echo "## latency by secret size (java, one connection, ${DURATION}s each, after warm-up)"
 printf '%-11s %12s %9s %9s %9s\n' registries data_bytes req/s p50_ms p99_ms

@@ -7,7 +7,7 @@
 #   certs/generate.sh --apply         # again later: new serving certificate, same CA: no downtime
 #   certs/generate.sh --apply --new-ca  # new CA too; caBundle trusts old and new CA during the switch
 #
-# Defaults match deploy/. Running pods re-read the mounted files within quarkus.tls.reload-period
+# Defaults match deploy/. Running pods pick up the mounted files within webhook.tls.reload-period
 # (after the kubelet has synced the Secret volume, typically within a minute): no restart.
 set -euo pipefail
 

@@ -1,0 +1,143 @@
+package dev.dockerconfigwebhook.packaged;
+
+import dev.dockerconfigwebhook.testing.Fixtures;
+import dev.dockerconfigwebhook.testing.TestTls;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import javax.net.ssl.SSLSocket;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packaged jar, started as in production (only the two TLS properties, -Xmx64m), receives SIGTERM while reviews
+ * are half uploaded: they are still answered correctly, and the process then exits promptly.
+ */
+class GracefulShutdownIT {
+
+    private static final Path LOG = Path.of("target/it-logs/graceful-shutdown.log");
+
+    private Process webhook;
+
+    @AfterEach
+    void stop() {
+        if (webhook != null) webhook.destroyForcibly();
+    }
+
+    @Test
+    void inFlightReviewsCompleteAndTheProcessExitsPromptly() throws Exception {
+        int port = freePort();
+        Files.createDirectories(LOG.getParent());
+        ProcessBuilder builder = new ProcessBuilder("java", "-Xmx64m", "-jar", "target/quarkus-app/quarkus-run.jar")
+                .redirectErrorStream(true).redirectOutput(LOG.toFile());
+        builder.environment().put("QUARKUS_TLS_KEY_STORE_PEM_0_CERT", "target/certificates/dev.crt");
+        builder.environment().put("QUARKUS_TLS_KEY_STORE_PEM_0_KEY", "target/certificates/dev.key");
+        builder.environment().put("QUARKUS_HTTP_SSL_PORT", String.valueOf(port));
+        builder.environment().put("QUARKUS_MANAGEMENT_PORT", String.valueOf(freePort()));
+        webhook = builder.start();
+        awaitHandshake(port, Duration.ofSeconds(30));
+
+        // Four reviews whose headers and first half have arrived when SIGTERM does.
+        List<SSLSocket> inFlight = new ArrayList<>();
+        List<byte[]> bodies = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            byte[] body = withUid("update-kubectl-edit-password-only.json", "in-flight-" + i);
+            SSLSocket socket = connect(port);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body, 0, body.length / 2);
+            out.flush();
+            inFlight.add(socket);
+            bodies.add(body);
+        }
+        Thread.sleep(500);
+        long sigterm = System.nanoTime();
+        webhook.destroy(); // SIGTERM
+        Thread.sleep(500);
+
+        for (int i = 0; i < inFlight.size(); i++) {
+            SSLSocket socket = inFlight.get(i);
+            byte[] body = bodies.get(i);
+            socket.getOutputStream().write(body, body.length / 2, body.length - body.length / 2);
+            socket.getOutputStream().flush();
+            String response = readResponse(socket.getInputStream());
+            assertTrue(response.startsWith("HTTP/1.1 200"), "in-flight review " + i + " was answered: " + firstLine(response));
+            assertTrue(response.contains("\"uid\":\"in-flight-" + i + "\"") && response.contains("\"patchType\":\"JSONPatch\""),
+                    "and answered correctly");
+            socket.close();
+        }
+
+        assertTrue(webhook.waitFor(15, TimeUnit.SECONDS), "the process exits once in-flight reviews are done");
+        long exitedAfter = Duration.ofNanos(System.nanoTime() - sigterm).toMillis();
+        assertTrue(exitedAfter < 10_000, "exited " + exitedAfter + " ms after SIGTERM");
+
+        String log = Files.readString(LOG);
+        assertTrue(log.contains("review uid=in-flight-3"), "the log was captured");
+        for (String credential : Fixtures.credentialValues()) {
+            assertFalse(log.contains(credential), "no credential value in the packaged webhook's log");
+        }
+    }
+
+    private static byte[] withUid(String fixture, String uid) {
+        String original = Fixtures.json(fixture).path("request").path("uid").asText();
+        return new String(Fixtures.bytes(fixture), StandardCharsets.UTF_8)
+                .replaceFirst("\"uid\": \"" + original + "\"", "\"uid\": \"" + uid + "\"").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static SSLSocket connect(int port) throws IOException {
+        SSLSocket socket = (SSLSocket) TestTls.devTrust().getSocketFactory().createSocket("localhost", port);
+        socket.setSoTimeout(15_000);
+        socket.startHandshake();
+        return socket;
+    }
+
+    private static void awaitHandshake(int port, Duration limit) throws InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < end) {
+            try (SSLSocket socket = connect(port)) {
+                return;
+            } catch (IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        throw new AssertionError("the packaged webhook did not start; see " + LOG);
+    }
+
+    /** Reads one HTTP/1.1 response with a Content-Length body. */
+    private static String readResponse(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) return head.toString();
+            head.append((char) b);
+        }
+        int length = 0;
+        for (String line : head.toString().split("\r\n")) {
+            if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+        }
+        return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    }
+
+    private static String firstLine(String response) {
+        return response.isEmpty() ? "(connection closed)" : response.lines().findFirst().orElse("");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
