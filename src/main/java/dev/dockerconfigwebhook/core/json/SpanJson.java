@@ -72,14 +72,9 @@ public final class SpanJson {
 
     /** Thrown for anything that is not a single valid JSON value; the message names a position, never content. */
     public static final class MalformedJsonException extends Exception {
-        private final int offset;
-
         MalformedJsonException(String reason, int offset) {
-            super(reason + " at byte " + offset);
-            this.offset = offset;
+            super(reason + " at byte " + offset, null, false, false);
         }
-
-        public int offset() { return offset; }
     }
 
     private final byte[] in;
