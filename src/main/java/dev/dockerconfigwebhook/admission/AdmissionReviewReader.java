@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
-import io.fabric8.kubernetes.api.model.GroupVersionKind;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
@@ -65,62 +64,35 @@ public class AdmissionReviewReader {
     }
 
     private static AdmissionReview readReview(JsonParser p) throws IOException, BadReviewException {
-        expectObject(p, p.nextToken(), "the request body");
         AdmissionReview review = new AdmissionReview();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String field = p.currentName();
-            JsonToken value = p.nextToken();
+        readFields(p, p.nextToken(), "the request body", (field, value) -> {
             switch (field) {
                 case "apiVersion": review.setApiVersion(string(p, value, field)); break;
                 case "kind": review.setKind(string(p, value, field)); break;
-                case "request":
-                    if (value != JsonToken.VALUE_NULL) {
-                        review.setRequest(readRequest(p, value));
-                    }
-                    break;
+                case "request": review.setRequest(readRequest(p, value)); break;
                 default: p.skipChildren();
             }
-        }
+        });
         return review;
     }
 
     private static AdmissionRequest readRequest(JsonParser p, JsonToken start) throws IOException, BadReviewException {
-        expectObject(p, start, "request");
+        if (start == JsonToken.VALUE_NULL) {
+            return null;
+        }
         AdmissionRequest request = new AdmissionRequest();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String field = p.currentName();
-            JsonToken value = p.nextToken();
+        readFields(p, start, "request", (field, value) -> {
             switch (field) {
                 case "uid": request.setUid(string(p, value, "request.uid")); break;
                 case "operation": request.setOperation(string(p, value, "request.operation")); break;
                 case "name": request.setName(string(p, value, "request.name")); break;
                 case "namespace": request.setNamespace(string(p, value, "request.namespace")); break;
                 case "dryRun": request.setDryRun(bool(p, value, "request.dryRun")); break;
-                case "kind": request.setKind(readKind(p, value)); break;
                 case "object": request.setObject(readObject(p, value)); break;
-                default: p.skipChildren(); // oldObject, userInfo, options, resource, ...: not needed, not read
+                default: p.skipChildren(); // oldObject, kind, userInfo, options, ...: not needed, not read
             }
-        }
+        });
         return request;
-    }
-
-    private static GroupVersionKind readKind(JsonParser p, JsonToken start) throws IOException, BadReviewException {
-        if (start == JsonToken.VALUE_NULL) {
-            return null;
-        }
-        expectObject(p, start, "request.kind");
-        GroupVersionKind kind = new GroupVersionKind();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String field = p.currentName();
-            JsonToken value = p.nextToken();
-            switch (field) {
-                case "group": kind.setGroup(string(p, value, "request.kind.group")); break;
-                case "version": kind.setVersion(string(p, value, "request.kind.version")); break;
-                case "kind": kind.setKind(string(p, value, "request.kind.kind")); break;
-                default: p.skipChildren();
-            }
-        }
-        return kind;
     }
 
     /** A core/v1 Secret becomes a fabric8 {@link Secret} with its type and data; any other object is not needed. */
@@ -128,11 +100,8 @@ public class AdmissionReviewReader {
         if (start == JsonToken.VALUE_NULL) {
             return null;
         }
-        expectObject(p, start, "request.object");
         Secret secret = new Secret();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String field = p.currentName();
-            JsonToken value = p.nextToken();
+        readFields(p, start, "request.object", (field, value) -> {
             switch (field) {
                 case "apiVersion": secret.setApiVersion(string(p, value, "request.object.apiVersion")); break;
                 case "kind": secret.setKind(string(p, value, "request.object.kind")); break;
@@ -140,7 +109,7 @@ public class AdmissionReviewReader {
                 case "data": secret.setData(readData(p, value)); break;
                 default: p.skipChildren(); // metadata (annotations hold plain-text copies), immutable, stringData
             }
-        }
+        });
         return "Secret".equals(secret.getKind()) && "v1".equals(secret.getApiVersion()) ? secret : null;
     }
 
@@ -148,14 +117,26 @@ public class AdmissionReviewReader {
         if (start == JsonToken.VALUE_NULL) {
             return null;
         }
-        expectObject(p, start, "request.object.data");
         Map<String, String> data = new LinkedHashMap<>();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String key = p.currentName();
-            // The key is named in no error: a data key is the user's own text.
-            data.put(key, string(p, p.nextToken(), "request.object.data"));
-        }
+        // The key is named in no error: a data key is the user's own text.
+        readFields(p, start, "request.object.data", (key, value) -> data.put(key, string(p, value, "request.object.data")));
         return data;
+    }
+
+    /** One member of a JSON object: its name and the token that starts its value. */
+    @FunctionalInterface
+    private interface FieldReader {
+        void read(String field, JsonToken value) throws IOException, BadReviewException;
+    }
+
+    /** Requires an object at {@code start} and hands each member to {@code fields}, which must consume its value. */
+    private static void readFields(JsonParser p, JsonToken start, String where, FieldReader fields)
+            throws IOException, BadReviewException {
+        expectObject(p, start, where);
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            fields.read(field, p.nextToken());
+        }
     }
 
     private static void expectObject(JsonParser p, JsonToken token, String where) throws BadReviewException {

@@ -34,7 +34,7 @@ public class MutateResource {
         long start = System.nanoTime();
         SecretMutator.Decision decision = mutator.mutate(reader.read(body));
         byte[] answer = writer.write(decision.review());
-        metrics.reviewed(decision.outcome(), decision.fix() == null ? 0 : decision.fix().fixedCount(), start);
+        metrics.reviewed(decision.outcome(), decision.fixedRegistries(), start);
         return answer;
     }
 }

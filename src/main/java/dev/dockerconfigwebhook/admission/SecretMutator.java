@@ -15,6 +15,7 @@ import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * Adapts one AdmissionReview to {@link PullSecretFixer}: Secret CREATE and UPDATE go through the core;
@@ -27,7 +28,7 @@ public class SecretMutator {
     private static final int MAX_LOGGED_REGISTRIES = 10;
 
     /** The answer plus what was decided, so the transport can count it without re-reading the response. */
-    public record Decision(AdmissionReview review, Outcome outcome, FixResult fix) {
+    public record Decision(AdmissionReview review, Outcome outcome, int fixedRegistries) {
     }
 
     private final PullSecretFixer fixer;
@@ -43,13 +44,16 @@ public class SecretMutator {
         response.setUid(request.getUid());
         response.setAllowed(true);
         FixResult fix = null;
+        int fixed = 0;
         Outcome outcome = Outcome.UNCHANGED;
         String operation = request.getOperation();
         if (("CREATE".equals(operation) || "UPDATE".equals(operation)) && request.getObject() instanceof Secret) {
             Secret secret = (Secret) request.getObject();
             fix = fixer.fix(secret.getType(), secret.getData());
-            if (!fix.warnings().isEmpty()) {
-                response.setWarnings(fix.warnings());
+            fixed = fix.fixedCount();
+            List<String> warnings = fix.warnings();
+            if (!warnings.isEmpty()) {
+                response.setWarnings(warnings);
             }
             switch (fix.outcome()) {
                 case PATCHED:
@@ -67,12 +71,12 @@ public class SecretMutator {
                     break;
             }
         }
-        log(request, outcome, fix);
+        log(request, outcome, fix, fixed);
         AdmissionReview answer = new AdmissionReview();
         answer.setApiVersion(review.getApiVersion());
         answer.setKind(review.getKind());
         answer.setResponse(response);
-        return new Decision(answer, outcome, fix);
+        return new Decision(answer, outcome, fixed);
     }
 
     /**
@@ -97,8 +101,7 @@ public class SecretMutator {
     }
 
     /** Names and registries only: never data, annotations or anything else from the object. */
-    private static void log(AdmissionRequest request, Outcome outcome, FixResult fix) {
-        int fixed = fix == null ? 0 : fix.fixedCount();
+    private static void log(AdmissionRequest request, Outcome outcome, FixResult fix, int fixed) {
         String shown = fixed == 0 ? "[]" : fix.fixedRegistries(MAX_LOGGED_REGISTRIES).toString()
                 + (fixed > MAX_LOGGED_REGISTRIES ? " and " + (fixed - MAX_LOGGED_REGISTRIES) + " more" : "");
         // Concatenation, not printf: this runs for every review on the event loop.

@@ -129,8 +129,9 @@ public final class AuditCommand implements Callable<Integer> {
                         err.println("audit: " + e.getMessage());
                         return ERROR;
                     }
-                    err.println("audit: " + AuditErrors.describe(e, "listing secrets" + (cmd.<AuditCommand>getCommand().namespace == null
-                            ? " in all namespaces" : " in namespace " + cmd.<AuditCommand>getCommand().namespace)));
+                    String namespace = cmd.<AuditCommand>getCommand().namespace;
+                    err.println("audit: " + AuditErrors.describe(e, "listing secrets"
+                            + (namespace == null ? " in all namespaces" : " in namespace " + namespace)));
                     return ERROR;
                 });
         return line.execute(args);
@@ -189,7 +190,7 @@ public final class AuditCommand implements Callable<Integer> {
 
         @Override
         public void secret(SecretReport s) {
-            String status = s.status().name().toLowerCase().replace('_', '-');
+            String status = s.status().label();
             String secret = s.namespace() + "/" + s.name();
             if (s.status() == Status.CONSISTENT) {
                 return;
@@ -245,7 +246,7 @@ public final class AuditCommand implements Callable<Integer> {
                 json.writeStringField("namespace", s.namespace());
                 json.writeStringField("name", s.name());
                 json.writeStringField("type", s.type());
-                json.writeStringField("status", s.status().name().toLowerCase().replace('_', '-'));
+                json.writeStringField("status", s.status().label());
                 if (s.skipReason() != null) json.writeStringField("skipReason", s.skipReason());
                 if (s.error() != null) json.writeStringField("error", s.error());
                 json.writeArrayFieldStart("registries");

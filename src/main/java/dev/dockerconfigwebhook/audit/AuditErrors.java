@@ -2,7 +2,6 @@ package dev.dockerconfigwebhook.audit;
 
 import io.fabric8.kubernetes.client.KubernetesClientException;
 
-import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 
@@ -13,10 +12,6 @@ import java.net.UnknownHostException;
 final class AuditErrors {
 
     private AuditErrors() {
-    }
-
-    static String describe(KubernetesClientException e) {
-        return describe(e, "this request");
     }
 
     static String describe(Throwable e, String action) {
@@ -43,9 +38,6 @@ final class AuditErrors {
             }
             if (cause instanceof java.util.concurrent.TimeoutException || cause instanceof java.net.SocketTimeoutException) {
                 return "the API server did not answer in time";
-            }
-            if (cause instanceof IOException && cause.getClass().getName().contains("kubeconfig")) {
-                return "the kubeconfig cannot be read";
             }
         }
         return "cannot talk to the API server (" + e.getClass().getSimpleName() + ") while trying " + action;

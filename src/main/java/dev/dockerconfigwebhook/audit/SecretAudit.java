@@ -36,7 +36,12 @@ public final class SecretAudit {
 
     /** What happened to one secret. */
     public enum Status {
-        CONSISTENT, FIXABLE, FIXED, WOULD_FIX, UNFIXABLE, SKIPPED, CONFLICT, FAILED
+        CONSISTENT, FIXABLE, FIXED, WOULD_FIX, UNFIXABLE, SKIPPED, CONFLICT, FAILED;
+
+        /** As printed: {@code would-fix}. */
+        public String label() {
+            return name().toLowerCase().replace('_', '-');
+        }
     }
 
     public record Options(String namespace, Mode mode, boolean includeSkipped, Set<String> excludedNamespaces,
@@ -82,6 +87,10 @@ public final class SecretAudit {
     }
 
     SecretReport audit(Secret secret) {
+        return audit(secret, 1);
+    }
+
+    private SecretReport audit(Secret secret, int attempt) {
         String skip = skipReason(secret);
         if (skip != null) {
             return report(secret, Status.SKIPPED, skip, List.of(), null);
@@ -94,63 +103,42 @@ public final class SecretAudit {
         if (options.mode() == Mode.REPORT) {
             return report(secret, Status.FIXABLE, null, fix.findings(), null);
         }
-        return write(secret, fix);
+        return write(secret, fix, attempt);
     }
 
-    /** Update with the read resourceVersion; on conflict re-read, re-check and retry. */
-    private SecretReport write(Secret read, FixResult fix) {
-        Secret current = read;
-        FixResult currentFix = fix;
-        for (int attempt = 1; ; attempt++) {
-            Secret desired = withData(current, currentFix);
-            try {
-                var resource = client.secrets().inNamespace(current.getMetadata().getNamespace()).resource(desired);
-                Secret stored = options.mode() == Mode.DRY_RUN ? resource.dryRun().update() : resource.update();
-                FixResult after = fixer.fix(stored.getType(), stored.getData());
-                Status status = after.outcome() == FixResult.Outcome.PATCHED ? Status.FAILED
-                        : options.mode() == Mode.DRY_RUN ? Status.WOULD_FIX : Status.FIXED;
-                return report(current, status, null, currentFix.findings(),
-                        status == Status.FAILED ? "the API server stored a different document (another webhook?)" : null);
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt == MAX_ATTEMPTS) {
-                    return report(current, e.getCode() == HttpURLConnection.HTTP_CONFLICT ? Status.CONFLICT : Status.FAILED,
-                            null, currentFix.findings(), AuditErrors.describe(e));
-                }
+    /**
+     * Update with the read resourceVersion. On a conflict the secret is re-read and audited again from the start,
+     * so a concurrent edit that fixed, skipped or broke it is reported as such and never overwritten.
+     */
+    private SecretReport write(Secret read, FixResult fix, int attempt) {
+        String namespace = read.getMetadata().getNamespace();
+        String name = read.getMetadata().getName();
+        try {
+            var resource = client.secrets().inNamespace(namespace).resource(withData(read, fix));
+            Secret stored = options.mode() == Mode.DRY_RUN ? resource.dryRun().update() : resource.update();
+            boolean stillStale = fixer.fix(stored.getType(), stored.getData()).outcome() == FixResult.Outcome.PATCHED;
+            Status status = stillStale ? Status.FAILED : options.mode() == Mode.DRY_RUN ? Status.WOULD_FIX : Status.FIXED;
+            return report(read, status, null, fix.findings(),
+                    stillStale ? "the API server stored a different document (another webhook?)" : null);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt == MAX_ATTEMPTS) {
+                return report(read, e.getCode() == HttpURLConnection.HTTP_CONFLICT ? Status.CONFLICT : Status.FAILED,
+                        null, fix.findings(), AuditErrors.describe(e, "updating secret " + namespace + "/" + name));
             }
-            Secret reread = client.secrets().inNamespace(read.getMetadata().getNamespace())
-                    .withName(read.getMetadata().getName()).get();
-            if (reread == null) {
-                return report(current, Status.CONFLICT, null, currentFix.findings(), "deleted while being fixed");
-            }
-            SecretReport recheck = auditWithoutWriting(reread);
-            if (recheck != null) {
-                return recheck; // someone else made it consistent, skipped or unfixable meanwhile
-            }
-            current = reread;
-            currentFix = fixer.fix(reread.getType(), reread.getData());
         }
-    }
-
-    /** The report for a re-read secret that needs no write any more, or null if it still needs the fix. */
-    private SecretReport auditWithoutWriting(Secret secret) {
-        String skip = skipReason(secret);
-        if (skip != null) {
-            return report(secret, Status.SKIPPED, skip, List.of(), null);
+        Secret reread = client.secrets().inNamespace(namespace).withName(name).get();
+        if (reread == null) {
+            return report(read, Status.CONFLICT, null, fix.findings(), "deleted while being fixed");
         }
-        FixResult fix = fixer.fix(secret.getType(), secret.getData());
-        if (fix.outcome() == FixResult.Outcome.PATCHED) {
-            return null;
-        }
-        return report(secret, fix.findings().isEmpty() ? Status.CONSISTENT : Status.UNFIXABLE, null, fix.findings(), null);
+        return audit(reread, attempt + 1);
     }
 
     /** The secret as read, with only the one data key replaced; everything else goes back exactly as read. */
     private static Secret withData(Secret secret, FixResult fix) {
         Map<String, String> data = new LinkedHashMap<>(secret.getData());
         data.put(fix.dataKey(), fix.patchedValue());
-        Secret copy = new Secret(secret.getApiVersion(), data, secret.getImmutable(), secret.getKind(),
-                secret.getMetadata(), null, secret.getType());
-        return copy;
+        return new Secret(secret.getApiVersion(), data, secret.getImmutable(), secret.getKind(), secret.getMetadata(),
+                null, secret.getType());
     }
 
     private String skipReason(Secret secret) {

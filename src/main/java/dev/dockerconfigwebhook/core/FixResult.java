@@ -101,8 +101,7 @@ public final class FixResult {
         for (int i = 0; i < MAX_WARNINGS - 1; i++) {
             warnings.add(findings.get(i).message());
         }
-        long fixed = findings.stream().filter(f -> f.category() == Finding.Category.FIXED).count();
-        warnings.add("... and " + (findings.size() - MAX_WARNINGS + 1) + " more findings (" + fixed
+        warnings.add("... and " + (findings.size() - MAX_WARNINGS + 1) + " more findings (" + fixedCount()
                 + " registries fixed in total)");
         return warnings;
     }

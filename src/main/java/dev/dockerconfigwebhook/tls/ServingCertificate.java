@@ -2,6 +2,7 @@ package dev.dockerconfigwebhook.tls;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.PemKeyCertOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -52,10 +53,10 @@ public class ServingCertificate {
         this.vertx = vertx;
         this.cert = Path.of(cert);
         this.key = Path.of(key);
-        byte[] digest = digest();
-        X509KeyManager initial = load();
+        Pem pem = read();
+        X509KeyManager initial = load(pem);
         this.keyManager = new ReloadingKeyManager(initial);
-        this.loadedDigest = digest;
+        this.loadedDigest = pem.digest();
         this.served = leaf(initial);
         this.reloader = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "serving-certificate-reload");
@@ -78,13 +79,13 @@ public class ServingCertificate {
     /** Re-reads the files; a half-written pair (key and certificate not matching yet) is retried next period. */
     void reloadIfChanged() {
         try {
-            byte[] digest = digest();
-            if (Arrays.equals(digest, loadedDigest)) {
+            Pem pem = read();
+            if (Arrays.equals(pem.digest(), loadedDigest)) {
                 return;
             }
-            X509KeyManager next = load();
+            X509KeyManager next = load(pem);
             keyManager.replace(next);
-            loadedDigest = digest;
+            loadedDigest = pem.digest();
             served = leaf(next);
             LOG.infof("serving certificate reloaded: subject=%s notAfter=%s",
                     served.getSubjectX500Principal().getName(), served.getNotAfter().toInstant());
@@ -94,8 +95,22 @@ public class ServingCertificate {
         }
     }
 
-    private X509KeyManager load() throws Exception {
-        PemKeyCertOptions pem = new PemKeyCertOptions().setCertPath(cert.toString()).setKeyPath(key.toString());
+    /** The two files as read once: what is hashed is exactly what is loaded. */
+    private record Pem(byte[] cert, byte[] key, byte[] digest) {
+    }
+
+    private Pem read() throws IOException, NoSuchAlgorithmException {
+        byte[] certBytes = Files.readAllBytes(cert);
+        byte[] keyBytes = Files.readAllBytes(key);
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        sha.update(certBytes);
+        sha.update(keyBytes);
+        return new Pem(certBytes, keyBytes, sha.digest());
+    }
+
+    private X509KeyManager load(Pem files) throws Exception {
+        PemKeyCertOptions pem = new PemKeyCertOptions()
+                .setCertValue(Buffer.buffer(files.cert())).setKeyValue(Buffer.buffer(files.key()));
         for (KeyManager manager : pem.getKeyManagerFactory(vertx).getKeyManagers()) {
             if (manager instanceof X509KeyManager) {
                 X509KeyManager x509 = (X509KeyManager) manager;
@@ -117,13 +132,6 @@ public class ServingCertificate {
             }
         }
         return null;
-    }
-
-    private byte[] digest() throws IOException, NoSuchAlgorithmException {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        sha.update(Files.readAllBytes(cert));
-        sha.update(Files.readAllBytes(key));
-        return sha.digest();
     }
 
     void stop(@Observes ShutdownEvent event) {

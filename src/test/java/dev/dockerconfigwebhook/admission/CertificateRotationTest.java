@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.admission;
 
+import dev.dockerconfigwebhook.testing.Fixtures;
 import dev.dockerconfigwebhook.testing.TestTls;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -59,7 +60,7 @@ class CertificateRotationTest {
                         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(mutate.toString()))
                                 .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
                                 .POST(HttpRequest.BodyPublishers.ofByteArray(
-                                        ReliabilityTest.withUid("update-kubectl-edit-password-only.json", uid))).build(),
+                                        Fixtures.withUid("update-kubectl-edit-password-only.json", uid))).build(),
                                 HttpResponse.BodyHandlers.ofString());
                         if (r.statusCode() != 200 || !r.body().contains(uid)) failures.add(uid + ": " + r.statusCode());
                         answered.incrementAndGet();

@@ -54,7 +54,7 @@ class ReliabilityTest {
         Map<String, String> alone = new HashMap<>();
         for (String fixture : Fixtures.ALL) {
             String uid = "single-" + fixture;
-            alone.put(fixture, post(withUid(fixture, uid)).body().replace(uid, "<uid>"));
+            alone.put(fixture, post(Fixtures.withUid(fixture, uid)).body().replace(uid, "<uid>"));
         }
         AtomicInteger answered = new AtomicInteger();
         ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
@@ -68,7 +68,7 @@ class ReliabilityTest {
                 }
                 String fixture = Fixtures.ALL.get(random.nextInt(Fixtures.ALL.size()));
                 String uid = UUID.randomUUID().toString();
-                HttpResponse<String> response = post(withUid(fixture, uid));
+                HttpResponse<String> response = post(Fixtures.withUid(fixture, uid));
                 if (response.statusCode() != 200) {
                     problems.add(fixture + " got " + response.statusCode());
                 } else if (!response.body().replace(uid, "<uid>").equals(alone.get(fixture))) {
@@ -125,7 +125,7 @@ class ReliabilityTest {
             }
             for (int i = 0; i < 50; i++) {
                 String uid = "while-stalled-" + i;
-                HttpResponse<String> response = post(withUid("update-kubectl-edit-password-only.json", uid));
+                HttpResponse<String> response = post(Fixtures.withUid("update-kubectl-edit-password-only.json", uid));
                 assertEquals(200, response.statusCode());
                 assertTrue(response.body().contains(uid));
             }
@@ -140,12 +140,6 @@ class ReliabilityTest {
         return http.send(HttpRequest.newBuilder(URI.create(mutate.toString())).timeout(HANG_LIMIT)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
-    }
-
-    static byte[] withUid(String fixture, String uid) {
-        String original = Fixtures.json(fixture).path("request").path("uid").asText();
-        String text = new String(Fixtures.bytes(fixture), StandardCharsets.UTF_8);
-        return text.replaceFirst("\"uid\": \"" + original + "\"", "\"uid\": \"" + uid + "\"").getBytes(StandardCharsets.UTF_8);
     }
 
     private static byte[] hostileBody(Random random) {

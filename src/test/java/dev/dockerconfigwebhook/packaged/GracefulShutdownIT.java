@@ -1,7 +1,6 @@
 package dev.dockerconfigwebhook.packaged;
 
 import dev.dockerconfigwebhook.testing.Fixtures;
-import dev.dockerconfigwebhook.testing.TestTls;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -9,11 +8,11 @@ import javax.net.ssl.SSLSocket;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -38,23 +37,16 @@ class GracefulShutdownIT {
 
     @Test
     void inFlightReviewsCompleteAndTheProcessExitsPromptly() throws Exception {
-        int port = freePort();
-        Files.createDirectories(LOG.getParent());
-        ProcessBuilder builder = new ProcessBuilder("java", "-Xmx64m", "-jar", "target/quarkus-app/quarkus-run.jar")
-                .redirectErrorStream(true).redirectOutput(LOG.toFile());
-        builder.environment().put("QUARKUS_TLS_KEY_STORE_PEM_0_CERT", "target/certificates/dev.crt");
-        builder.environment().put("QUARKUS_TLS_KEY_STORE_PEM_0_KEY", "target/certificates/dev.key");
-        builder.environment().put("QUARKUS_HTTP_SSL_PORT", String.valueOf(port));
-        builder.environment().put("QUARKUS_MANAGEMENT_PORT", String.valueOf(freePort()));
-        webhook = builder.start();
-        awaitHandshake(port, Duration.ofSeconds(30));
+        int port = PackagedWebhook.freePort();
+        webhook = PackagedWebhook.start(LOG, port, Map.of("QUARKUS_HTTP_SSL_PORT", String.valueOf(port),
+                "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort())), "-Xmx64m");
 
         // Four reviews whose headers and first half have arrived when SIGTERM does.
         List<SSLSocket> inFlight = new ArrayList<>();
         List<byte[]> bodies = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            byte[] body = withUid("update-kubectl-edit-password-only.json", "in-flight-" + i);
-            SSLSocket socket = connect(port);
+            byte[] body = Fixtures.withUid("update-kubectl-edit-password-only.json", "in-flight-" + i);
+            SSLSocket socket = PackagedWebhook.connect(port);
             OutputStream out = socket.getOutputStream();
             out.write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
                     + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -91,31 +83,6 @@ class GracefulShutdownIT {
         }
     }
 
-    private static byte[] withUid(String fixture, String uid) {
-        String original = Fixtures.json(fixture).path("request").path("uid").asText();
-        return new String(Fixtures.bytes(fixture), StandardCharsets.UTF_8)
-                .replaceFirst("\"uid\": \"" + original + "\"", "\"uid\": \"" + uid + "\"").getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static SSLSocket connect(int port) throws IOException {
-        SSLSocket socket = (SSLSocket) TestTls.devTrust().getSocketFactory().createSocket("localhost", port);
-        socket.setSoTimeout(15_000);
-        socket.startHandshake();
-        return socket;
-    }
-
-    private static void awaitHandshake(int port, Duration limit) throws InterruptedException {
-        long end = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < end) {
-            try (SSLSocket socket = connect(port)) {
-                return;
-            } catch (IOException notYet) {
-                Thread.sleep(50);
-            }
-        }
-        throw new AssertionError("the packaged webhook did not start; see " + LOG);
-    }
-
     /** Reads one HTTP/1.1 response with a Content-Length body. */
     private static String readResponse(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
@@ -135,9 +102,4 @@ class GracefulShutdownIT {
         return response.isEmpty() ? "(connection closed)" : response.lines().findFirst().orElse("");
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -7,8 +7,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import javax.net.ssl.SSLSocket;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,26 +32,8 @@ class PackagedJarIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Files.createDirectories(LOG.getParent());
-        ProcessBuilder builder = new ProcessBuilder("java", "-jar", "target/quarkus-app/quarkus-run.jar")
-                .redirectErrorStream(true).redirectOutput(LOG.toFile());
-        Map<String, String> env = builder.environment();
-        env.keySet().removeIf(name -> name.startsWith("QUARKUS_") || name.startsWith("WEBHOOK_"));
-        env.put("QUARKUS_TLS_KEY_STORE_PEM_0_CERT", "target/certificates/dev.crt");
-        env.put("QUARKUS_TLS_KEY_STORE_PEM_0_KEY", "target/certificates/dev.key");
-        webhook = builder.start();
-        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            try (SSLSocket socket = (SSLSocket) TestTls.devTrust().getSocketFactory().createSocket("localhost", 8443)) {
-                socket.startHandshake();
-                return;
-            } catch (IOException notYet) {
-                if (System.nanoTime() > end || !webhook.isAlive()) {
-                    throw new AssertionError("the packaged webhook did not start on 8443; see " + LOG);
-                }
-                Thread.sleep(50);
-            }
-        }
+        // Nothing but the two TLS properties: default ports 8443 (HTTPS) and 9000 (management).
+        webhook = PackagedWebhook.start(LOG, 8443, Map.of());
     }
 
     @AfterAll

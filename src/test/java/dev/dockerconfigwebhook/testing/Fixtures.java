@@ -53,6 +53,13 @@ public final class Fixtures {
         }
     }
 
+    /** The fixture's bytes with {@code request.uid} set to {@code uid}, so concurrent answers can be told apart. */
+    public static byte[] withUid(String name, String uid) {
+        String original = json(name).path("request").path("uid").asText();
+        return new String(bytes(name), StandardCharsets.UTF_8)
+                .replaceFirst("\"uid\": \"" + original + "\"", "\"uid\": \"" + uid + "\"").getBytes(StandardCharsets.UTF_8);
+    }
+
     /**
      * Every credential-bearing value in the fixtures: the base64 data values, every string leaf of the decoded
      * documents (usernames, passwords, auths, emails, tokens) and the annotation values. None may be logged.
