@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook;
 
+import dev.dockerconfigwebhook.testing.TestLog;
 import dev.dockerconfigwebhook.testing.Fixtures;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -24,8 +25,8 @@ class LogHygieneTest {
 
     @Test
     void noCredentialValueIsLogged() throws Exception {
-        assertTrue(Files.exists(LOG), "the test profile writes " + LOG + "; run the whole suite");
-        String log = Files.readString(LOG, StandardCharsets.UTF_8);
+        assertTrue(TestLog.exists(), "the test profile writes " + LOG + "; run the whole suite");
+        String log = TestLog.read();
         // The log did capture the reviews, so an empty or unrelated file cannot pass.
         for (String uid : List.of("918653ed-18a3-4698-96d6-afa81f5cb1ff", "6ec1bddb-98c6-4bba-95b0-3ffa7600d9dc")) {
             assertTrue(log.contains("review uid=" + uid), "the log holds the review line of " + uid);

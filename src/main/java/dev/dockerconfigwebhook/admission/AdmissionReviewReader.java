@@ -1,168 +1,201 @@
 package dev.dockerconfigwebhook.admission;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import com.fasterxml.jackson.core.io.JsonEOFException;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
-import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
-import jakarta.enterprise.context.ApplicationScoped;
+import dev.dockerconfigwebhook.core.json.JsonCursor;
+import dev.dockerconfigwebhook.core.json.JsonCursor.Kind;
 
-import java.io.IOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.nio.ByteBuffer;
 
 /**
- * Reads a request body into fabric8's {@code admission.k8s.io/v1} AdmissionReview, streaming: only the fields the
- * decision needs are materialized (uid, operation, names, dryRun, and the object's kind, type and data); everything
- * else, {@code oldObject}, metadata and its annotations included, is skipped unread. Fields it reads must have the
- * type the API server sends; anything else is a {@link BadReviewException} whose message never quotes the body.
+ * Reads a request body as an {@code admission.k8s.io/v1} AdmissionReview with {@link JsonCursor}: only the fields the
+ * decision needs are read (uid, operation, names, dryRun, and the object's kind, type and two pull-secret data
+ * values, which stay views of the body); everything else, {@code oldObject}, metadata and its annotations included,
+ * is validated and skipped without being copied. Fields it reads must have the type the API server sends; anything
+ * else is a {@link BadReviewException} whose message never quotes the body.
  */
-@ApplicationScoped
-public class AdmissionReviewReader {
+public final class AdmissionReviewReader {
 
     static final String API_VERSION = "admission.k8s.io/v1";
     static final String KIND = "AdmissionReview";
 
-    private final JsonFactory factory = JsonFactory.builder().build();
+    private AdmissionReviewReader() {
+    }
 
-    public AdmissionReview read(byte[] body) throws BadReviewException {
-        if (body == null || body.length == 0) {
+    /** Reads {@code body[0, length)}. */
+    public static ReviewRequest read(byte[] body, int length) throws BadReviewException {
+        if (length == 0) {
             throw new BadReviewException("request body is empty; expected an " + API_VERSION + " AdmissionReview");
         }
-        AdmissionReview review;
-        try (JsonParser parser = factory.createParser(body)) {
-            review = readReview(parser);
-            if (parser.nextToken() != null) {
-                throw new BadReviewException("request body has data after the AdmissionReview");
+        JsonCursor cursor = new JsonCursor(body, 0, length);
+        String apiVersion = null;
+        String kind = null;
+        ReviewRequest request = null;
+        try {
+            expect(cursor, Kind.OBJECT, "the request body", "an object");
+            cursor.beginObject();
+            while (cursor.nextMember()) {
+                if (cursor.memberKeyIs("apiVersion")) {
+                    apiVersion = string(cursor, "apiVersion");
+                } else if (cursor.memberKeyIs("kind")) {
+                    kind = string(cursor, "kind");
+                } else if (cursor.memberKeyIs("request")) {
+                    request = readRequest(cursor);
+                } else {
+                    cursor.skipValue();
+                }
             }
-        } catch (JsonEOFException e) {
-            throw new BadReviewException("request body is truncated JSON");
-        } catch (StreamConstraintsException e) {
-            throw new BadReviewException("request body exceeds JSON nesting or length limits");
-        } catch (JsonProcessingException e) {
-            throw new BadReviewException("request body is not valid JSON" + at(e.getLocation()));
-        } catch (IOException e) {
-            throw new BadReviewException("request body could not be read");
+            cursor.finish();
+        } catch (JsonCursor.MalformedJsonException e) {
+            throw malformed(e, body);
         }
-        if (!API_VERSION.equals(review.getApiVersion()) || !KIND.equals(review.getKind())) {
+        if (!API_VERSION.equals(apiVersion) || !KIND.equals(kind)) {
             throw new BadReviewException("expected apiVersion " + API_VERSION + " and kind " + KIND
                     + " (register the webhook with admissionReviewVersions: [v1])");
         }
-        AdmissionRequest request = review.getRequest();
         if (request == null) {
             throw new BadReviewException("AdmissionReview has no request");
         }
-        if (request.getUid() == null || request.getUid().isEmpty()) {
+        if (request.uid() == null || request.uid().isEmpty()) {
             throw new BadReviewException("AdmissionReview request has no uid");
         }
-        return review;
-    }
-
-    private static AdmissionReview readReview(JsonParser p) throws IOException, BadReviewException {
-        AdmissionReview review = new AdmissionReview();
-        readFields(p, p.nextToken(), "the request body", (field, value) -> {
-            switch (field) {
-                case "apiVersion": review.setApiVersion(string(p, value, field)); break;
-                case "kind": review.setKind(string(p, value, field)); break;
-                case "request": review.setRequest(readRequest(p, value)); break;
-                default: p.skipChildren();
-            }
-        });
-        return review;
-    }
-
-    private static AdmissionRequest readRequest(JsonParser p, JsonToken start) throws IOException, BadReviewException {
-        if (start == JsonToken.VALUE_NULL) {
-            return null;
-        }
-        AdmissionRequest request = new AdmissionRequest();
-        readFields(p, start, "request", (field, value) -> {
-            switch (field) {
-                case "uid": request.setUid(string(p, value, "request.uid")); break;
-                case "operation": request.setOperation(string(p, value, "request.operation")); break;
-                case "name": request.setName(string(p, value, "request.name")); break;
-                case "namespace": request.setNamespace(string(p, value, "request.namespace")); break;
-                case "dryRun": request.setDryRun(bool(p, value, "request.dryRun")); break;
-                case "object": request.setObject(readObject(p, value)); break;
-                default: p.skipChildren(); // oldObject, kind, userInfo, options, ...: not needed, not read
-            }
-        });
         return request;
     }
 
-    /** A core/v1 Secret becomes a fabric8 {@link Secret} with its type and data; any other object is not needed. */
-    private static Secret readObject(JsonParser p, JsonToken start) throws IOException, BadReviewException {
-        if (start == JsonToken.VALUE_NULL) {
+    private static ReviewRequest readRequest(JsonCursor cursor) throws JsonCursor.MalformedJsonException,
+            BadReviewException {
+        if (cursor.peek() == Kind.NULL) {
+            cursor.skipValue();
             return null;
         }
-        Secret secret = new Secret();
-        readFields(p, start, "request.object", (field, value) -> {
-            switch (field) {
-                case "apiVersion": secret.setApiVersion(string(p, value, "request.object.apiVersion")); break;
-                case "kind": secret.setKind(string(p, value, "request.object.kind")); break;
-                case "type": secret.setType(string(p, value, "request.object.type")); break;
-                case "data": secret.setData(readData(p, value)); break;
-                default: p.skipChildren(); // metadata (annotations hold plain-text copies), immutable, stringData
+        expect(cursor, Kind.OBJECT, "request", "an object");
+        String uid = null;
+        String operation = null;
+        String name = null;
+        String namespace = null;
+        boolean dryRun = false;
+        ReviewRequest.SecretObject secret = null;
+        cursor.beginObject();
+        while (cursor.nextMember()) {
+            if (cursor.memberKeyIs("uid")) {
+                uid = string(cursor, "request.uid");
+            } else if (cursor.memberKeyIs("operation")) {
+                operation = string(cursor, "request.operation");
+            } else if (cursor.memberKeyIs("name")) {
+                name = string(cursor, "request.name");
+            } else if (cursor.memberKeyIs("namespace")) {
+                namespace = string(cursor, "request.namespace");
+            } else if (cursor.memberKeyIs("dryRun")) {
+                dryRun = bool(cursor, "request.dryRun");
+            } else if (cursor.memberKeyIs("object")) {
+                secret = readObject(cursor);
+            } else {
+                cursor.skipValue(); // oldObject, kind, userInfo, options, ...: not needed, not read
             }
-        });
-        return "Secret".equals(secret.getKind()) && "v1".equals(secret.getApiVersion()) ? secret : null;
+        }
+        return new ReviewRequest(uid, operation, namespace, name, dryRun, secret);
     }
 
-    private static Map<String, String> readData(JsonParser p, JsonToken start) throws IOException, BadReviewException {
-        if (start == JsonToken.VALUE_NULL) {
+    /** A core/v1 Secret's type and pull-secret data; any other object is not needed. */
+    private static ReviewRequest.SecretObject readObject(JsonCursor cursor) throws JsonCursor.MalformedJsonException,
+            BadReviewException {
+        if (cursor.peek() == Kind.NULL) {
+            cursor.skipValue();
             return null;
         }
-        Map<String, String> data = new LinkedHashMap<>();
-        // The key is named in no error: a data key is the user's own text.
-        readFields(p, start, "request.object.data", (key, value) -> data.put(key, string(p, value, "request.object.data")));
-        return data;
+        expect(cursor, Kind.OBJECT, "request.object", "an object");
+        String apiVersion = null;
+        String kind = null;
+        String type = null;
+        ByteBuffer[] data = new ByteBuffer[2];
+        cursor.beginObject();
+        while (cursor.nextMember()) {
+            if (cursor.memberKeyIs("apiVersion")) {
+                apiVersion = string(cursor, "request.object.apiVersion");
+            } else if (cursor.memberKeyIs("kind")) {
+                kind = string(cursor, "request.object.kind");
+            } else if (cursor.memberKeyIs("type")) {
+                type = string(cursor, "request.object.type");
+            } else if (cursor.memberKeyIs("data")) {
+                readData(cursor, data);
+            } else {
+                cursor.skipValue(); // metadata (annotations hold plain-text copies), immutable, stringData
+            }
+        }
+        return "Secret".equals(kind) && "v1".equals(apiVersion)
+                ? new ReviewRequest.SecretObject(type, data[0], data[1]) : null;
     }
 
-    /** One member of a JSON object: its name and the token that starts its value. */
-    @FunctionalInterface
-    private interface FieldReader {
-        void read(String field, JsonToken value) throws IOException, BadReviewException;
-    }
-
-    /** Requires an object at {@code start} and hands each member to {@code fields}, which must consume its value. */
-    private static void readFields(JsonParser p, JsonToken start, String where, FieldReader fields)
-            throws IOException, BadReviewException {
-        expectObject(p, start, where);
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String field = p.currentName();
-            fields.read(field, p.nextToken());
+    private static void readData(JsonCursor cursor, ByteBuffer[] data) throws JsonCursor.MalformedJsonException,
+            BadReviewException {
+        if (cursor.peek() == Kind.NULL) {
+            cursor.skipValue();
+            data[0] = null;
+            data[1] = null;
+            return;
+        }
+        expect(cursor, Kind.OBJECT, "request.object.data", "an object");
+        data[0] = null;
+        data[1] = null;
+        cursor.beginObject();
+        while (cursor.nextMember()) {
+            // The key is named in no error: a data key is the user's own text.
+            Kind value = cursor.peek();
+            if (value == Kind.NULL) {
+                cursor.skipValue();
+                continue;
+            }
+            expect(cursor, Kind.STRING, "request.object.data", "an object of strings");
+            int slot = cursor.memberKeyIs(".dockerconfigjson") ? 0 : cursor.memberKeyIs(".dockercfg") ? 1 : -1;
+            if (slot < 0) {
+                cursor.skipValue();
+            } else {
+                data[slot] = cursor.readStringBytes();
+            }
         }
     }
 
-    private static void expectObject(JsonParser p, JsonToken token, String where) throws BadReviewException {
-        if (token != JsonToken.START_OBJECT) {
-            throw wrongType(p, where, "an object");
+    private static void expect(JsonCursor cursor, Kind kind, String where, String expected)
+            throws JsonCursor.MalformedJsonException, BadReviewException {
+        if (cursor.peek() != kind) {
+            throw new BadReviewException("request body is not an AdmissionReview: " + where + " must be " + expected
+                    + " (" + JsonCursor.lineAndColumn(cursor.document(), cursor.position()) + ")");
         }
     }
 
-    private static String string(JsonParser p, JsonToken token, String where) throws IOException, BadReviewException {
-        if (token == JsonToken.VALUE_STRING) return p.getText();
-        if (token == JsonToken.VALUE_NULL) return null;
-        throw wrongType(p, where, "a string");
+    private static String string(JsonCursor cursor, String where) throws JsonCursor.MalformedJsonException,
+            BadReviewException {
+        if (cursor.peek() == Kind.NULL) {
+            cursor.skipValue();
+            return null;
+        }
+        expect(cursor, Kind.STRING, where, "a string");
+        return cursor.readString().string();
     }
 
-    private static Boolean bool(JsonParser p, JsonToken token, String where) throws BadReviewException {
-        if (token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE) return token == JsonToken.VALUE_TRUE;
-        if (token == JsonToken.VALUE_NULL) return null;
-        throw wrongType(p, where, "a boolean");
+    private static boolean bool(JsonCursor cursor, String where) throws JsonCursor.MalformedJsonException,
+            BadReviewException {
+        Kind kind = cursor.peek();
+        if (kind == Kind.NULL) {
+            cursor.skipValue();
+            return false;
+        }
+        if (kind != Kind.TRUE && kind != Kind.FALSE) {
+            expect(cursor, Kind.TRUE, where, "a boolean");
+        }
+        return cursor.readBoolean();
     }
 
-    private static BadReviewException wrongType(JsonParser p, String where, String expected) {
-        return new BadReviewException("request body is not an AdmissionReview: " + where + " must be " + expected
-                + at(p.currentTokenLocation()));
-    }
-
-    private static String at(JsonLocation location) {
-        return location == null ? "" : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
+    private static BadReviewException malformed(JsonCursor.MalformedJsonException e, byte[] body) {
+        String reason = e.getMessage();
+        if (reason.startsWith("unexpected end of input") || reason.startsWith("unterminated")) {
+            return new BadReviewException("request body is truncated JSON");
+        }
+        if (reason.startsWith("nested deeper")) {
+            return new BadReviewException("request body is nested deeper than " + JsonCursor.MAX_DEPTH + " levels");
+        }
+        if (reason.startsWith("unexpected data after")) {
+            return new BadReviewException("request body has data after the AdmissionReview");
+        }
+        return new BadReviewException("request body is not valid JSON ("
+                + JsonCursor.lineAndColumn(body, e.offset()) + ")");
     }
 }

@@ -1,113 +1,70 @@
 package dev.dockerconfigwebhook.admission;
 
+import dev.dockerconfigwebhook.core.Findings;
 import dev.dockerconfigwebhook.core.FixResult;
 import dev.dockerconfigwebhook.core.PullSecretFixer;
-import dev.dockerconfigwebhook.observability.ReviewMetrics.Outcome;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.Status;
-import io.fabric8.kubernetes.api.model.StatusBuilder;
-import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
-import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
-import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
-import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import dev.dockerconfigwebhook.observability.LogText;
 import org.jboss.logging.Logger;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 
 /**
- * Adapts one AdmissionReview to {@link PullSecretFixer}: Secret CREATE and UPDATE go through the core;
- * everything else is allowed as it is. {@code request.oldObject} plays no part.
+ * Adapts one review to {@link PullSecretFixer}: Secret CREATE and UPDATE go through the core; everything else is
+ * allowed as it is. {@code request.oldObject} plays no part.
  */
-@ApplicationScoped
-public class SecretMutator {
+public final class SecretMutator {
 
     private static final Logger LOG = Logger.getLogger(SecretMutator.class);
     private static final int MAX_LOGGED_REGISTRIES = 10;
 
     /** The answer plus what was decided, so the transport can count it without re-reading the response. */
-    public record Decision(AdmissionReview review, Outcome outcome, int fixedRegistries) {
+    public record Decision(ReviewResponse response, Outcome outcome, int fixedRegistries) {
     }
 
     private final PullSecretFixer fixer;
 
-    public SecretMutator(@ConfigProperty(name = "webhook.strict", defaultValue = "false") boolean strict) {
-        this.fixer = new PullSecretFixer(strict);
+    /** @param strict deny entries whose credentials no auth can express, instead of only warning */
+    public SecretMutator(boolean strict) {
+        // A webhook shows at most ten findings of a kind (warnings, log, denial): keeping more would only cost heap.
+        this.fixer = new PullSecretFixer(strict, Findings.MAX_WARNINGS);
     }
 
     /** Decides one review that {@link AdmissionReviewReader} accepted. */
-    public Decision mutate(AdmissionReview review) {
-        AdmissionRequest request = review.getRequest();
-        AdmissionResponse response = new AdmissionResponse();
-        response.setUid(request.getUid());
-        response.setAllowed(true);
-        FixResult fix = null;
-        int fixed = 0;
-        Outcome outcome = Outcome.UNCHANGED;
-        String operation = request.getOperation();
-        if (("CREATE".equals(operation) || "UPDATE".equals(operation)) && request.getObject() instanceof Secret) {
-            Secret secret = (Secret) request.getObject();
-            fix = fixer.fix(secret.getType(), secret.getData());
-            fixed = fix.fixedCount();
-            List<String> warnings = fix.warnings();
-            if (!warnings.isEmpty()) {
-                response.setWarnings(warnings);
-            }
-            switch (fix.outcome()) {
-                case PATCHED:
-                    response.setPatchType("JSONPatch");
-                    response.setPatch(Base64.getEncoder().encodeToString(replaceDataPatch(fix.dataKey(), fix.patchedValue())));
-                    outcome = Outcome.PATCHED;
-                    break;
-                case DENIED:
-                    response.setAllowed(false);
-                    response.setStatus(denial(fix.denialMessage()));
-                    outcome = Outcome.DENIED;
-                    break;
-                default:
-                    outcome = fix.findings().isEmpty() ? Outcome.UNCHANGED : Outcome.WARNED;
-                    break;
-            }
+    public Decision mutate(ReviewRequest request) {
+        String operation = request.operation();
+        if (!("CREATE".equals(operation) || "UPDATE".equals(operation)) || request.secret() == null) {
+            return logged(request, new Decision(ReviewResponse.allowed(request.uid()), Outcome.UNCHANGED, 0), null);
         }
-        log(request, outcome, fix, fixed);
-        AdmissionReview answer = new AdmissionReview();
-        answer.setApiVersion(review.getApiVersion());
-        answer.setKind(review.getKind());
-        answer.setResponse(response);
-        return new Decision(answer, outcome, fixed);
+        ReviewRequest.SecretObject secret = request.secret();
+        FixResult fix = fixer.fixEncoded(secret.type(), secret::data);
+        Findings findings = fix.findings();
+        List<String> warnings = findings.warnings();
+        int fixed = findings.count(dev.dockerconfigwebhook.core.Finding.Category.FIXED);
+        Decision decision;
+        if (fix instanceof FixResult.Patched patched) {
+            decision = new Decision(ReviewResponse.patched(request.uid(), patched.dataKey(), patched.document())
+                    .withWarnings(warnings), Outcome.PATCHED, fixed);
+        } else if (fix instanceof FixResult.Denied denied) {
+            decision = new Decision(ReviewResponse.denied(request.uid(), denied.message()).withWarnings(warnings),
+                    Outcome.DENIED, 0);
+        } else {
+            decision = new Decision(ReviewResponse.allowed(request.uid()).withWarnings(warnings),
+                    findings.isEmpty() ? Outcome.UNCHANGED : Outcome.WARNED, 0);
+        }
+        return logged(request, decision, findings);
     }
 
-    /**
-     * One {@code replace} of one data key, as UTF-8 bytes built in one array (the value can be a 1.4 MB string).
-     * The key is {@code .dockerconfigjson} or {@code .dockercfg} and the value base64: neither needs JSON escaping.
-     */
-    static byte[] replaceDataPatch(String dataKey, String base64Value) {
-        String pointer = "/data/" + dataKey.replace("~", "~0").replace("/", "~1");
-        byte[] head = ("[{\"op\":\"replace\",\"path\":\"" + pointer + "\",\"value\":\"").getBytes(StandardCharsets.UTF_8);
-        byte[] tail = "\"}]".getBytes(StandardCharsets.UTF_8);
-        byte[] value = base64Value.getBytes(StandardCharsets.ISO_8859_1);
-        byte[] patch = new byte[head.length + value.length + tail.length];
-        System.arraycopy(head, 0, patch, 0, head.length);
-        System.arraycopy(value, 0, patch, head.length, value.length);
-        System.arraycopy(tail, 0, patch, head.length + value.length, tail.length);
-        return patch;
-    }
-
-    private static Status denial(String message) {
-        // 403 with reason Forbidden, as controller-runtime's admission.Denied answers.
-        return new StatusBuilder().withCode(403).withReason("Forbidden").withMessage(message).build();
-    }
-
-    /** Names and registries only: never data, annotations or anything else from the object. */
-    private static void log(AdmissionRequest request, Outcome outcome, FixResult fix, int fixed) {
-        String shown = fixed == 0 ? "[]" : fix.fixedRegistries(MAX_LOGGED_REGISTRIES).toString()
+    /** Names and registries only, each escaped and capped: never data, annotations or anything else from the object. */
+    private static Decision logged(ReviewRequest request, Decision decision, Findings findings) {
+        int fixed = decision.fixedRegistries();
+        String shown = fixed == 0 ? "[]" : findings.fixedRegistries(MAX_LOGGED_REGISTRIES).stream()
+                .map(LogText::safe).toList()
                 + (fixed > MAX_LOGGED_REGISTRIES ? " and " + (fixed - MAX_LOGGED_REGISTRIES) + " more" : "");
-        // Concatenation, not printf: this runs for every review on the event loop.
-        LOG.info("review uid=" + request.getUid() + " operation=" + request.getOperation()
-                + " namespace=" + request.getNamespace() + " name=" + request.getName()
-                + " dryRun=" + Boolean.TRUE.equals(request.getDryRun()) + " outcome=" + outcome.name().toLowerCase()
-                + " registriesFixed=" + shown + " warnings=" + (fix == null ? 0 : fix.findings().size()));
+        // Concatenation, not printf: this runs for every review.
+        LOG.info("review uid=" + LogText.safe(request.uid()) + " operation=" + LogText.safe(request.operation())
+                + " namespace=" + LogText.safe(request.namespace()) + " name=" + LogText.safe(request.name())
+                + " dryRun=" + request.dryRun() + " outcome=" + decision.outcome().label()
+                + " registriesFixed=" + shown + " warnings=" + (findings == null ? 0 : findings.count()));
+        return decision;
     }
 }

@@ -1,6 +1,7 @@
 package dev.dockerconfigwebhook.audit;
 
 import dev.dockerconfigwebhook.core.Finding;
+import dev.dockerconfigwebhook.core.Findings;
 import dev.dockerconfigwebhook.core.FixResult;
 import dev.dockerconfigwebhook.core.PullSecretFixer;
 import dev.dockerconfigwebhook.core.PullSecretType;
@@ -55,7 +56,7 @@ public final class SecretAudit {
 
     private final KubernetesClient client;
     private final Options options;
-    private final PullSecretFixer fixer = new PullSecretFixer(false);
+    private final PullSecretFixer fixer = new PullSecretFixer(false, Findings.KEEP_ALL);
 
     public SecretAudit(KubernetesClient client, Options options) {
         this.client = client;
@@ -95,13 +96,13 @@ public final class SecretAudit {
         if (skip != null) {
             return report(secret, Status.SKIPPED, skip, List.of(), null);
         }
-        FixResult fix = fixer.fix(secret.getType(), secret.getData());
-        if (fix.outcome() != FixResult.Outcome.PATCHED) {
-            return report(secret, fix.findings().isEmpty() ? Status.CONSISTENT : Status.UNFIXABLE, null,
-                    fix.findings(), null);
+        FixResult result = fixer.fix(secret.getType(), secret.getData());
+        if (!(result instanceof FixResult.Patched fix)) {
+            return report(secret, result.findings().isEmpty() ? Status.CONSISTENT : Status.UNFIXABLE, null,
+                    result.findings().list(), null);
         }
         if (options.mode() == Mode.REPORT) {
-            return report(secret, Status.FIXABLE, null, fix.findings(), null);
+            return report(secret, Status.FIXABLE, null, fix.findings().list(), null);
         }
         return write(secret, fix, attempt);
     }
@@ -110,33 +111,33 @@ public final class SecretAudit {
      * Update with the read resourceVersion. On a conflict the secret is re-read and audited again from the start,
      * so a concurrent edit that fixed, skipped or broke it is reported as such and never overwritten.
      */
-    private SecretReport write(Secret read, FixResult fix, int attempt) {
+    private SecretReport write(Secret read, FixResult.Patched fix, int attempt) {
         String namespace = read.getMetadata().getNamespace();
         String name = read.getMetadata().getName();
         try {
             var resource = client.secrets().inNamespace(namespace).resource(withData(read, fix));
             Secret stored = options.mode() == Mode.DRY_RUN ? resource.dryRun().update() : resource.update();
-            boolean stillStale = fixer.fix(stored.getType(), stored.getData()).outcome() == FixResult.Outcome.PATCHED;
+            boolean stillStale = fixer.fix(stored.getType(), stored.getData()) instanceof FixResult.Patched;
             Status status = stillStale ? Status.FAILED : options.mode() == Mode.DRY_RUN ? Status.WOULD_FIX : Status.FIXED;
-            return report(read, status, null, fix.findings(),
+            return report(read, status, null, fix.findings().list(),
                     stillStale ? "the API server stored a different document (another webhook?)" : null);
         } catch (KubernetesClientException e) {
             if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt == MAX_ATTEMPTS) {
                 return report(read, e.getCode() == HttpURLConnection.HTTP_CONFLICT ? Status.CONFLICT : Status.FAILED,
-                        null, fix.findings(), AuditErrors.describe(e, "updating secret " + namespace + "/" + name));
+                        null, fix.findings().list(), AuditErrors.describe(e, "updating secret " + namespace + "/" + name));
             }
         }
         Secret reread = client.secrets().inNamespace(namespace).withName(name).get();
         if (reread == null) {
-            return report(read, Status.CONFLICT, null, fix.findings(), "deleted while being fixed");
+            return report(read, Status.CONFLICT, null, fix.findings().list(), "deleted while being fixed");
         }
         return audit(reread, attempt + 1);
     }
 
     /** The secret as read, with only the one data key replaced; everything else goes back exactly as read. */
-    private static Secret withData(Secret secret, FixResult fix) {
+    private static Secret withData(Secret secret, FixResult.Patched fix) {
         Map<String, String> data = new LinkedHashMap<>(secret.getData());
-        data.put(fix.dataKey(), fix.patchedValue());
+        data.put(fix.dataKey(), fix.base64());
         return new Secret(secret.getApiVersion(), data, secret.getImmutable(), secret.getKind(), secret.getMetadata(),
                 null, secret.getType());
     }

@@ -1,14 +1,12 @@
 package dev.dockerconfigwebhook.core;
 
-import dev.dockerconfigwebhook.core.json.SpanJson;
-import dev.dockerconfigwebhook.core.json.SpanJson.Kind;
-import dev.dockerconfigwebhook.core.json.SpanJson.Member;
-import dev.dockerconfigwebhook.core.json.SpanJson.Value;
+import dev.dockerconfigwebhook.core.json.JsonCursor;
+import dev.dockerconfigwebhook.core.json.JsonCursor.Kind;
+import dev.dockerconfigwebhook.core.json.JsonCursor.Text;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -18,11 +16,14 @@ import java.util.List;
  *
  * <p>Fields are read the way the kubelet's Go decoder reads them: names match case-insensitively, the last
  * occurrence of a duplicated field wins, and {@code null} leaves a field unset.
+ *
+ * <p>One pass of {@link JsonCursor} over the document: what it keeps is the edits it will make and the findings it
+ * was asked to keep, never a tree of the document, so a document of 150,000 one-byte entries costs what it says.
  */
 public final class DockerConfigRepair {
 
     /** A repaired document: {@code document} is the input array itself when nothing changed. */
-    public record Result(byte[] document, boolean changed, List<Finding> findings) {
+    public record Result(byte[] document, boolean changed, Findings findings) {
     }
 
     private enum Field { USERNAME, PASSWORD, AUTH, EMAIL }
@@ -30,122 +31,183 @@ public final class DockerConfigRepair {
     private record Edit(int start, int end, byte[] replacement) {
     }
 
+    /** The span of an entry's last member, where an inserted {@code auth} copies its layout from. */
+    private record LastMember(int leadStart, int keyStart, int keyEnd, int valueStart, int valueEnd) {
+    }
+
     private final byte[] document;
     private final String dataKey;
     private final List<Edit> edits = new ArrayList<>();
-    private final List<Finding> findings = new ArrayList<>();
+    private final Findings.Builder findings;
+    private long growth;
 
-    private DockerConfigRepair(byte[] document, String dataKey) {
+    private DockerConfigRepair(byte[] document, String dataKey, int keptFindingsPerCategory) {
         this.document = document;
         this.dataKey = dataKey;
+        this.findings = new Findings.Builder(keptFindingsPerCategory);
     }
 
-    public static Result repair(byte[] document, PullSecretType type) {
-        return new DockerConfigRepair(document, type.dataKey()).run(type.entriesUnderAuths());
+    public static Result repair(byte[] document, PullSecretType type, int keptFindingsPerCategory) {
+        return new DockerConfigRepair(document, type.dataKey(), keptFindingsPerCategory).run(type.entriesUnderAuths());
     }
 
     private Result run(boolean entriesUnderAuths) {
-        Value root;
+        JsonCursor cursor = new JsonCursor(document);
         try {
-            root = SpanJson.parse(document);
-        } catch (SpanJson.MalformedJsonException e) {
-            return unchanged(new Finding(dataKey, Finding.Kind.DOCUMENT_NOT_JSON));
-        }
-        if (root.kind() != Kind.OBJECT) {
-            return unchanged(new Finding(dataKey, Finding.Kind.DOCUMENT_NOT_OBJECT));
-        }
-        if (entriesUnderAuths) {
-            for (Member member : root.members()) {
-                if (!member.keyText().equalsIgnoreCase("auths") || member.value().kind() == Kind.NULL) {
-                    continue; // credHelpers, credsStore, HttpHeaders and unknown members are not ours
-                }
-                if (member.value().kind() != Kind.OBJECT) {
-                    findings.add(new Finding(dataKey, Finding.Kind.AUTHS_NOT_OBJECT));
-                } else {
-                    repairEntries(member.value());
-                }
+            if (cursor.peek() != Kind.OBJECT) {
+                cursor.skipValue();
+                cursor.finish();
+                return unchanged(Finding.Kind.DOCUMENT_NOT_OBJECT);
             }
+            if (entriesUnderAuths) {
+                cursor.beginObject();
+                while (cursor.nextMember()) {
+                    Kind kind = cursor.peek();
+                    if (!isAuths(cursor) || kind == Kind.NULL) {
+                        cursor.skipValue(); // credHelpers, credsStore, HttpHeaders and unknown members are not ours
+                    } else if (kind != Kind.OBJECT) {
+                        findings.add(new Finding(dataKey, Finding.Kind.AUTHS_NOT_OBJECT));
+                        cursor.skipValue();
+                    } else {
+                        repairEntries(cursor);
+                    }
+                }
+            } else {
+                repairEntries(cursor);
+            }
+            cursor.finish();
+        } catch (JsonCursor.MalformedJsonException e) {
+            return unchanged(Finding.Kind.DOCUMENT_NOT_JSON);
+        }
+        if (edits.isEmpty()) {
+            return new Result(document, false, findings.build());
+        }
+        if (document.length + growth > PullSecretFixer.MAX_DOCUMENT_BYTES) {
+            return unchanged(Finding.Kind.DOCUMENT_FIX_TOO_LARGE);
+        }
+        return new Result(applyEdits(), true, findings.build());
+    }
+
+    private Result unchanged(Finding.Kind kind) {
+        return new Result(document, false, Findings.of(new Finding(dataKey, kind)));
+    }
+
+    private static boolean isAuths(JsonCursor cursor) {
+        return cursor.memberKeyIsPlainAscii() ? equalsAsciiIgnoreCase(cursor, "AUTHS")
+                : new String(cursor.memberKey(), StandardCharsets.UTF_8).equalsIgnoreCase("auths");
+    }
+
+    private void repairEntries(JsonCursor cursor) throws JsonCursor.MalformedJsonException {
+        cursor.beginObject();
+        while (cursor.nextMember()) {
+            repairEntry(cursor);
+        }
+    }
+
+    /** Records a finding about the registry whose key starts at {@code keyStart}, naming it only if it is kept. */
+    private void report(JsonCursor cursor, int keyStart, Finding.Kind kind) {
+        if (findings.keeps(kind)) {
+            findings.add(new Finding(new String(cursor.stringAt(keyStart), StandardCharsets.UTF_8), kind));
         } else {
-            repairEntries(root);
-        }
-        return edits.isEmpty() ? new Result(document, false, List.copyOf(findings))
-                : new Result(applyEdits(), true, List.copyOf(findings));
-    }
-
-    private Result unchanged(Finding finding) {
-        return new Result(document, false, List.of(finding));
-    }
-
-    private void repairEntries(Value registries) {
-        for (Member registry : registries.members()) {
-            repairEntry(registry, registry.value());
+            findings.count(kind);
         }
     }
 
-    private void report(Member registry, Finding.Kind kind) {
-        findings.add(new Finding(registry.keyText(), kind));
-    }
-
-    private void repairEntry(Member registry, Value entry) {
-        if (entry.kind() == Kind.NULL) {
+    private void repairEntry(JsonCursor cursor) throws JsonCursor.MalformedJsonException {
+        int registry = cursor.memberKeyStart();
+        Kind kind = cursor.peek();
+        if (kind == Kind.NULL) {
+            cursor.skipValue();
             return;
         }
-        if (entry.kind() != Kind.OBJECT) {
-            report(registry, Finding.Kind.ENTRY_NOT_OBJECT);
+        if (kind != Kind.OBJECT) {
+            report(cursor, registry, Finding.Kind.ENTRY_NOT_OBJECT);
+            cursor.skipValue();
             return;
         }
-        Member[] effective = new Member[Field.values().length];
-        for (Member member : entry.members()) {
-            Field field = fieldNamed(member.key());
-            if (field == null || member.value().kind() == Kind.NULL) {
-                continue;
+        Text[] effective = new Text[Field.values().length];
+        Finding.Kind notAString = null;
+        LastMember last = null;
+        cursor.beginObject();
+        while (cursor.nextMember()) {
+            int leadStart = cursor.memberLeadStart();
+            int keyStart = cursor.memberKeyStart();
+            int keyEnd = cursor.memberKeyEnd();
+            int valueStart = cursor.position();
+            Field field = fieldNamed(cursor);
+            Kind valueKind = cursor.peek();
+            if (field == null || valueKind == Kind.NULL || notAString != null) {
+                cursor.skipValue();
+            } else if (valueKind != Kind.STRING) {
+                notAString = notAString(field); // the kubelet rejects the whole secret; nothing here is safe to derive from
+                cursor.skipValue();
+            } else if (field == Field.EMAIL) {
+                cursor.skipValue(); // only its type matters
+            } else {
+                effective[field.ordinal()] = cursor.readString();
             }
-            if (member.value().kind() != Kind.STRING) {
-                report(registry, notAString(field));
-                return; // the kubelet rejects the whole secret; nothing here is safe to derive from
-            }
-            effective[field.ordinal()] = member;
+            last = new LastMember(leadStart, keyStart, keyEnd, valueStart, endOfValue(cursor));
         }
-        Member username = effective[Field.USERNAME.ordinal()];
-        Member password = effective[Field.PASSWORD.ordinal()];
-        Member auth = effective[Field.AUTH.ordinal()];
+        if (notAString != null) {
+            report(cursor, registry, notAString);
+            return;
+        }
+        Text username = effective[Field.USERNAME.ordinal()];
+        Text password = effective[Field.PASSWORD.ordinal()];
+        Text auth = effective[Field.AUTH.ordinal()];
         if (username == null || password == null) {
-            if (auth != null && auth.value().text().length > 0 && !KubeletAuth.parsable(auth.value().text())) {
-                report(registry, Finding.Kind.AUTH_UNPARSABLE);
+            if (auth != null && auth.bytes().length > 0 && !KubeletAuth.parsable(auth.bytes())) {
+                report(cursor, registry, Finding.Kind.AUTH_UNPARSABLE);
             }
             return;
         }
-        byte[] user = username.value().text();
-        byte[] pass = password.value().text();
-        if (!username.value().wellFormedText() || !password.value().wellFormedText()) {
-            report(registry, Finding.Kind.MALFORMED_TEXT);
+        byte[] user = username.bytes();
+        byte[] pass = password.bytes();
+        if (!username.wellFormed() || !password.wellFormed()) {
+            report(cursor, registry, Finding.Kind.MALFORMED_TEXT);
         } else if (user.length == 0) {
-            report(registry, Finding.Kind.EMPTY_USERNAME);
+            report(cursor, registry, Finding.Kind.EMPTY_USERNAME);
         } else if (KubeletAuth.indexOf(user, (byte) ':') >= 0) {
-            report(registry, Finding.Kind.COLON_IN_USERNAME);
+            report(cursor, registry, Finding.Kind.COLON_IN_USERNAME);
         } else if (auth == null) {
-            insertAuthAfter(entry.members().get(entry.members().size() - 1), KubeletAuth.encode(user, pass));
-            report(registry, Finding.Kind.AUTH_ADDED);
-        } else if (!KubeletAuth.matches(auth.value().text(), user, pass)) {
-            edits.add(new Edit(auth.value().start(), auth.value().end(), quoted(KubeletAuth.encode(user, pass))));
-            report(registry, Finding.Kind.AUTH_RECOMPUTED);
+            insertAuthAfter(last, KubeletAuth.encode(user, pass));
+            report(cursor, registry, Finding.Kind.AUTH_ADDED);
+        } else if (!KubeletAuth.matches(auth.bytes(), user, pass)) {
+            addEdit(new Edit(auth.start(), auth.end(), quoted(KubeletAuth.encode(user, pass))));
+            report(cursor, registry, Finding.Kind.AUTH_RECOMPUTED);
         }
+    }
+
+    /** The end of the value just consumed: the cursor stands after it and any whitespace. */
+    private int endOfValue(JsonCursor cursor) {
+        int end = cursor.position();
+        while (end > 0 && isWhitespace(document[end - 1])) end--;
+        return end;
+    }
+
+    private static boolean isWhitespace(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r';
+    }
+
+    private void addEdit(Edit edit) {
+        edits.add(edit);
+        growth += edit.replacement().length - (edit.end() - edit.start());
     }
 
     /** Inserts {@code , "auth": "..."} after {@code last}, copying its indentation and separator style. */
-    private void insertAuthAfter(Member last, byte[] encoded) {
+    private void insertAuthAfter(LastMember last, byte[] encoded) {
         ByteArrayOutputStream member = new ByteArrayOutputStream(encoded.length + 32);
         member.write(',');
         member.write(document, last.leadStart(), last.keyStart() - last.leadStart());
         member.writeBytes("\"auth\"".getBytes(StandardCharsets.US_ASCII));
-        member.write(document, last.keyEnd(), last.value().start() - last.keyEnd());
+        member.write(document, last.keyEnd(), last.valueStart() - last.keyEnd());
         member.writeBytes(quoted(encoded));
-        int at = last.value().end();
-        edits.add(new Edit(at, at, member.toByteArray()));
+        int at = last.valueEnd();
+        addEdit(new Edit(at, at, member.toByteArray()));
     }
 
     private byte[] applyEdits() {
-        edits.sort(Comparator.comparingInt(Edit::start));
+        // Edits are made in document order: one pass, so they are already sorted.
         int size = document.length;
         for (Edit edit : edits) {
             size += edit.replacement().length - (edit.end() - edit.start());
@@ -177,32 +239,37 @@ public final class DockerConfigRepair {
 
     /**
      * Go's encoding/json matches member names to struct fields case-insensitively. ASCII names are compared
-     * byte by byte; names with other characters go through Unicode case folding (Go folds 'ſ' to 's', 'K' to 'k').
+     * in place; names with other characters go through Unicode case folding (Go folds 'ſ' to 's', 'K' to 'k').
      */
-    private static Field fieldNamed(byte[] key) {
-        if (key.length < 4 || key.length > 24) {
-            return null; // "auth" .. "password", where a folded non-ASCII letter may take up to 3 bytes
+    private static Field fieldNamed(JsonCursor cursor) {
+        int rawLength = cursor.memberKeyEnd() - cursor.memberKeyStart() - 2;
+        if (rawLength < 4) {
+            return null; // shorter than "auth", even written with escapes
         }
-        boolean ascii = true;
-        for (byte b : key) {
-            ascii &= b >= 0;
-        }
-        for (Field field : FIELDS) {
-            String name = field.name();
-            if (ascii ? equalsAsciiIgnoreCase(key, name)
-                    : name.equalsIgnoreCase(new String(key, StandardCharsets.UTF_8))) {
-                return field;
+        if (cursor.memberKeyIsPlainAscii()) {
+            for (Field field : FIELDS) {
+                if (equalsAsciiIgnoreCase(cursor, field.name())) return field;
             }
+            return null;
+        }
+        if (rawLength > 8 * 6) {
+            return null; // "password" with every letter escaped as \\uXXXX is the longest spelling of a field name
+        }
+        String key = new String(cursor.memberKey(), StandardCharsets.UTF_8);
+        for (Field field : FIELDS) {
+            if (field.name().equalsIgnoreCase(key)) return field;
         }
         return null;
     }
 
-    private static boolean equalsAsciiIgnoreCase(byte[] key, String upperName) {
-        if (key.length != upperName.length()) {
+    private static boolean equalsAsciiIgnoreCase(JsonCursor cursor, String upperName) {
+        byte[] in = cursor.document();
+        int start = cursor.memberKeyStart() + 1;
+        if (cursor.memberKeyEnd() - 1 - start != upperName.length()) {
             return false;
         }
-        for (int i = 0; i < key.length; i++) {
-            int b = key[i];
+        for (int i = 0; i < upperName.length(); i++) {
+            int b = in[start + i];
             if ((b >= 'a' && b <= 'z' ? b - 32 : b) != upperName.charAt(i)) {
                 return false;
             }

@@ -27,6 +27,7 @@ public record Finding(String key, Kind kind) {
         EMPTY_USERNAME(Category.UNFIXABLE, "username is empty, so no auth can be derived; left unchanged"),
         COLON_IN_USERNAME(Category.UNFIXABLE, "username contains ':', which auth cannot express; left unchanged"),
         MALFORMED_TEXT(Category.UNFIXABLE, "username or password is not valid UTF-8; left unchanged"),
+        DOCUMENT_FIX_TOO_LARGE(Category.UNFIXABLE, "would exceed the 1 MiB a Secret can hold once auth is fixed; left unchanged"),
         AUTH_UNPARSABLE(Category.BROKEN, "auth is not base64 of user:password; pulls with it will fail"),
         USERNAME_NOT_STRING(Category.BROKEN, "username is not a string; left unchanged"),
         PASSWORD_NOT_STRING(Category.BROKEN, "password is not a string; left unchanged"),
@@ -36,6 +37,7 @@ public record Finding(String key, Kind kind) {
         AUTHS_NOT_OBJECT(Category.BROKEN, "\"auths\" is not a JSON object; left unchanged"),
         DOCUMENT_NOT_OBJECT(Category.BROKEN, "is not a JSON object; left unchanged"),
         DOCUMENT_NOT_JSON(Category.BROKEN, "is not valid JSON; left unchanged"),
+        DOCUMENT_TOO_LARGE(Category.BROKEN, "is larger than the 1 MiB a Secret can hold; left unchanged, not parsed"),
         DOCUMENT_NOT_BASE64(Category.BROKEN, "is not valid base64; left unchanged"),
         DOCUMENT_MISSING(Category.BROKEN, "is missing from data; nothing to check");
 
@@ -71,8 +73,9 @@ public record Finding(String key, Kind kind) {
     }
 
     /**
-     * A registry key as it may be shown: credentials embedded as {@code user:pass@host} are dropped,
-     * control characters replaced, and long names shortened.
+     * A registry key as it may be shown: credentials embedded as {@code user:pass@host} are dropped, control
+     * characters, line and paragraph separators and invisible format characters (bidi overrides) replaced, and long
+     * names shortened.
      */
     static String displayName(String registryKey) {
         String name = registryKey.substring(registryKey.lastIndexOf('@') + 1);
@@ -83,8 +86,14 @@ public record Finding(String key, Kind kind) {
                 shown.append('\u2026');
                 break;
             }
-            shown.append(Character.isISOControl(c) || Character.isSurrogate(c) || c == '\ufffd' ? '?' : c);
+            shown.append(displayable(c) ? c : '?');
         }
         return registryKey.indexOf('@') >= 0 ? "\u2026@" + shown : shown.toString();
+    }
+
+    private static boolean displayable(char c) {
+        int type = Character.getType(c);
+        return !Character.isISOControl(c) && !Character.isSurrogate(c) && c != '\ufffd'
+                && type != Character.LINE_SEPARATOR && type != Character.PARAGRAPH_SEPARATOR && type != Character.FORMAT;
     }
 }

@@ -1,6 +1,8 @@
 package dev.dockerconfigwebhook.observability;
 
+import dev.dockerconfigwebhook.admission.Outcome;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -8,47 +10,47 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
- * Prometheus metrics of the admission path. Labels are a fixed set of outcomes only: never a secret's
- * name, namespace, registry or value (values would leak, names would explode cardinality).
+ * Prometheus metrics of the admission path. Labels are a fixed set of outcomes and budget lanes only: never a
+ * secret's name, namespace, registry or value (values would leak, names would explode cardinality).
  */
 @ApplicationScoped
 public class ReviewMetrics {
 
-    /** How a review ended, as counted in {@code webhook_reviews_total{outcome=...}}. */
-    public enum Outcome {
-        /** allowed as submitted, nothing to say */
-        UNCHANGED,
-        /** allowed with a patch (possibly with warnings too) */
-        PATCHED,
-        /** allowed unchanged, with warnings (unfixable or broken entries) */
-        WARNED,
-        /** refused in strict mode */
-        DENIED,
-        /** not an AdmissionReview: answered 4xx */
-        BAD_REQUEST
-    }
-
+    private final MeterRegistry registry;
     private final Map<Outcome, Counter> reviews = new EnumMap<>(Outcome.class);
     private final Counter registriesFixed;
     private final Timer handling;
 
     public ReviewMetrics(MeterRegistry registry) {
+        this.registry = registry;
         for (Outcome outcome : Outcome.values()) {
             reviews.put(outcome, Counter.builder("webhook.reviews")
                     .description("Admission reviews handled, by outcome")
-                    .tag("outcome", outcome.name().toLowerCase())
+                    .tag("outcome", outcome.label())
                     .register(registry));
         }
         registriesFixed = Counter.builder("webhook.registries.fixed")
                 .description("Registry entries whose auth was set from username/password")
                 .register(registry);
         handling = Timer.builder("webhook.review.duration")
-                .description("Time to read, decide and answer one admission review")
+                .description("Time from a review's headers to its answer, budget wait and body upload included")
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(50_000))
                 .maximumExpectedValue(Duration.ofSeconds(5))
+                .register(registry);
+    }
+
+    /** Exposes one lane of the request memory budget: bytes held now, and its capacity. */
+    public void budget(String lane, LongSupplier inUse, long capacity) {
+        Gauge.builder("webhook.memory.budget.used", inUse, s -> s.getAsLong())
+                .description("Heap bytes reserved by reviews in flight").baseUnit("bytes").tag("lane", lane)
+                .register(registry);
+        Gauge.builder("webhook.memory.budget.capacity", () -> capacity)
+                .description("Heap bytes reviews in flight may reserve").baseUnit("bytes").tag("lane", lane)
                 .register(registry);
     }
 
@@ -57,10 +59,11 @@ public class ReviewMetrics {
         if (fixedRegistries > 0) {
             registriesFixed.increment(fixedRegistries);
         }
-        handling.record(System.nanoTime() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        handling.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
     }
 
-    public void badRequest() {
-        reviews.get(Outcome.BAD_REQUEST).increment();
+    /** A request answered with an error status (bad_request or busy). */
+    public void rejected(Outcome outcome) {
+        reviews.get(outcome).increment();
     }
 }

@@ -30,7 +30,7 @@ public class ServingCertificateCheck implements HealthCheck {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("serving-certificate");
         Optional<X509Certificate> certificate = serving.current();
         if (certificate.isEmpty()) {
-            return response.down().withData("reason", "no serving certificate loaded").build();
+            return response.down().withData("reason", serving.problem().orElse("no serving certificate loaded")).build();
         }
         Instant notAfter = certificate.get().getNotAfter().toInstant();
         response.withData("subject", certificate.get().getSubjectX500Principal().getName())

@@ -21,6 +21,7 @@ final class ReloadingKeyManager extends X509ExtendedKeyManager {
     private volatile Generation current;
     private volatile Generation previous;
 
+    /** @param initial the first pair, or null while none is loaded (handshakes then fail: no certificate) */
     ReloadingKeyManager(X509KeyManager initial) {
         this.current = new Generation(0, initial);
     }
@@ -34,6 +35,7 @@ final class ReloadingKeyManager extends X509ExtendedKeyManager {
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
         Generation g = current;
+        if (g.delegate() == null) return null;
         String alias = g.delegate() instanceof X509ExtendedKeyManager
                 ? ((X509ExtendedKeyManager) g.delegate()).chooseEngineServerAlias(keyType, issuers, engine)
                 : g.delegate().chooseServerAlias(keyType, issuers, null);
@@ -43,6 +45,7 @@ final class ReloadingKeyManager extends X509ExtendedKeyManager {
     @Override
     public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
         Generation g = current;
+        if (g.delegate() == null) return null;
         String alias = g.delegate().chooseServerAlias(keyType, issuers, socket);
         return alias == null ? null : g.number() + ":" + alias;
     }
@@ -50,6 +53,7 @@ final class ReloadingKeyManager extends X509ExtendedKeyManager {
     @Override
     public String[] getServerAliases(String keyType, Principal[] issuers) {
         Generation g = current;
+        if (g.delegate() == null) return null;
         String[] aliases = g.delegate().getServerAliases(keyType, issuers);
         if (aliases == null) return null;
         for (int i = 0; i < aliases.length; i++) aliases[i] = g.number() + ":" + aliases[i];
@@ -59,13 +63,13 @@ final class ReloadingKeyManager extends X509ExtendedKeyManager {
     @Override
     public X509Certificate[] getCertificateChain(String alias) {
         Generation g = generationOf(alias);
-        return g == null ? null : g.delegate().getCertificateChain(delegateAlias(alias));
+        return g == null || g.delegate() == null ? null : g.delegate().getCertificateChain(delegateAlias(alias));
     }
 
     @Override
     public PrivateKey getPrivateKey(String alias) {
         Generation g = generationOf(alias);
-        return g == null ? null : g.delegate().getPrivateKey(delegateAlias(alias));
+        return g == null || g.delegate() == null ? null : g.delegate().getPrivateKey(delegateAlias(alias));
     }
 
     /** A server never authenticates as a client. */

@@ -3,6 +3,7 @@ package dev.dockerconfigwebhook.tls;
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -11,11 +12,18 @@ import org.jboss.logging.Logger;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.X509KeyManager;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Arrays;
@@ -25,8 +33,13 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The webhook's serving certificate: the PEM files named by {@code quarkus.tls.key-store.pem.0.cert/key}, re-read
- * every {@code webhook.tls.reload-period} and swapped into {@link ReloadingKeyManager} only when their content changed.
+ * The webhook's serving certificate: the PEM files {@code webhook.tls.cert} and {@code webhook.tls.key}, re-read
+ * every {@code webhook.tls.reload-period} and swapped into {@link ReloadingKeyManager} only when their content changed
+ * and they form a valid pair.
+ *
+ * <p>Missing, unreadable or mismatched files never stop the process: it stays up and not ready (the readiness check
+ * names the file and the problem), logs one line per distinct problem, keeps checking, and becomes ready once a valid
+ * pair appears. A pair that stops being valid on rotation is not loaded; the previous one keeps serving.
  *
  * <p>Why not {@code quarkus.tls.reload-period}: Quarkus then re-applies the HTTPS server's SSL options on every period,
  * changed or not, and while Vert.x swaps them a new connection can fail its handshake (measured: an NPE in
@@ -43,21 +56,20 @@ public class ServingCertificate {
     private final Path key;
     private final ReloadingKeyManager keyManager;
     private final ScheduledExecutorService reloader;
-    private volatile byte[] loadedDigest;
+    /** The content last looked at, loaded or not: each distinct problem is logged once. */
+    private volatile byte[] seenDigest;
     private volatile X509Certificate served;
+    private volatile String problem;
 
     public ServingCertificate(Vertx vertx,
-            @ConfigProperty(name = "quarkus.tls.key-store.pem.0.cert") String cert,
-            @ConfigProperty(name = "quarkus.tls.key-store.pem.0.key") String key,
-            @ConfigProperty(name = "webhook.tls.reload-period", defaultValue = "30s") Duration reloadPeriod) throws Exception {
+            @ConfigProperty(name = "webhook.tls.cert") String cert,
+            @ConfigProperty(name = "webhook.tls.key") String key,
+            @ConfigProperty(name = "webhook.tls.reload-period", defaultValue = "30s") Duration reloadPeriod) {
         this.vertx = vertx;
         this.cert = Path.of(cert);
         this.key = Path.of(key);
-        Pem pem = read();
-        X509KeyManager initial = load(pem);
-        this.keyManager = new ReloadingKeyManager(initial);
-        this.loadedDigest = pem.digest();
-        this.served = leaf(initial);
+        this.keyManager = new ReloadingKeyManager(null);
+        reloadIfChanged();
         this.reloader = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "serving-certificate-reload");
             thread.setDaemon(true);
@@ -67,31 +79,63 @@ public class ServingCertificate {
         reloader.scheduleWithFixedDelay(this::reloadIfChanged, period, period, TimeUnit.MILLISECONDS);
     }
 
-    ReloadingKeyManager keyManager() {
-        return keyManager;
+    /** For a server's options: every handshake asks the reloading key manager for the current pair. */
+    public KeyCertOptions keyCertOptions() {
+        return KeyCertOptions.wrap(keyManager);
     }
 
-    /** The certificate new connections are served. */
+    /** The certificate new connections are served, if any. */
     public Optional<X509Certificate> current() {
         return Optional.ofNullable(served);
     }
 
-    /** Re-reads the files; a half-written pair (key and certificate not matching yet) is retried next period. */
+    /** Why the files on disk are not what is served (missing, unreadable, not PEM, mismatched), if they are not. */
+    public Optional<String> problem() {
+        return Optional.ofNullable(problem);
+    }
+
+    /** Re-reads the files; loads them when their content changed and they form a valid pair. */
     void reloadIfChanged() {
+        Pem pem;
         try {
-            Pem pem = read();
-            if (Arrays.equals(pem.digest(), loadedDigest)) {
-                return;
-            }
+            pem = read();
+        } catch (NoSuchFileException e) {
+            report(null, fileName(e.getFile()) + ": file not found");
+            return;
+        } catch (AccessDeniedException e) {
+            report(null, fileName(e.getFile()) + ": permission denied");
+            return;
+        } catch (IOException e) {
+            report(null, "cannot read the certificate files (" + e.getClass().getSimpleName() + ")");
+            return;
+        }
+        if (Arrays.equals(pem.digest(), seenDigest)) {
+            return;
+        }
+        try {
             X509KeyManager next = load(pem);
+            X509Certificate leaf = leaf(next);
             keyManager.replace(next);
-            loadedDigest = pem.digest();
-            served = leaf(next);
-            LOG.infof("serving certificate reloaded: subject=%s notAfter=%s",
-                    served.getSubjectX500Principal().getName(), served.getNotAfter().toInstant());
-        } catch (Exception e) {
-            LOG.warnf("serving certificate files changed but cannot be loaded yet (%s); still serving the previous one",
-                    e.getClass().getSimpleName());
+            seenDigest = pem.digest();
+            served = leaf;
+            problem = null;
+            LOG.infof("serving certificate loaded: subject=%s notAfter=%s", leaf.getSubjectX500Principal().getName(),
+                    leaf.getNotAfter().toInstant());
+        } catch (InvalidPairException e) {
+            report(pem.digest(), e.getMessage());
+        }
+    }
+
+    private void report(byte[] digest, String what) {
+        if (digest == null && what.equals(problem)) {
+            return; // the same missing file, period after period: said once
+        }
+        seenDigest = digest;
+        problem = what;
+        if (served == null) {
+            LOG.warnf("serving certificate not loaded: %s; not ready, checking again every period", what);
+        } else {
+            LOG.warnf("serving certificate files changed but cannot be loaded: %s; still serving the previous one", what);
         }
     }
 
@@ -99,39 +143,99 @@ public class ServingCertificate {
     private record Pem(byte[] cert, byte[] key, byte[] digest) {
     }
 
-    private Pem read() throws IOException, NoSuchAlgorithmException {
+    private Pem read() throws IOException {
         byte[] certBytes = Files.readAllBytes(cert);
         byte[] keyBytes = Files.readAllBytes(key);
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        sha.update(certBytes);
-        sha.update(keyBytes);
-        return new Pem(certBytes, keyBytes, sha.digest());
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(certBytes);
+            sha.update(keyBytes);
+            return new Pem(certBytes, keyBytes, sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 
-    private X509KeyManager load(Pem files) throws Exception {
-        PemKeyCertOptions pem = new PemKeyCertOptions()
-                .setCertValue(Buffer.buffer(files.cert())).setKeyValue(Buffer.buffer(files.key()));
-        for (KeyManager manager : pem.getKeyManagerFactory(vertx).getKeyManagers()) {
-            if (manager instanceof X509KeyManager) {
-                X509KeyManager x509 = (X509KeyManager) manager;
-                if (leaf(x509) == null) {
-                    throw new IllegalStateException("no certificate in " + cert);
-                }
-                return x509;
-            }
+    /** Why a pair of files cannot be served; the message names a file and a problem, never content. */
+    private static final class InvalidPairException extends Exception {
+        InvalidPairException(String message) {
+            super(message, null, false, false);
         }
-        throw new IllegalStateException("no X.509 key manager for " + cert);
+    }
+
+    private X509KeyManager load(Pem files) throws InvalidPairException {
+        X509Certificate leaf;
+        try {
+            leaf = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(files.cert()));
+        } catch (CertificateException | RuntimeException e) {
+            throw new InvalidPairException(fileName(cert) + ": no PEM certificate");
+        }
+        X509KeyManager manager;
+        try {
+            PemKeyCertOptions pem = new PemKeyCertOptions()
+                    .setCertValue(Buffer.buffer(files.cert())).setKeyValue(Buffer.buffer(files.key()));
+            manager = null;
+            for (KeyManager candidate : pem.getKeyManagerFactory(vertx).getKeyManagers()) {
+                if (candidate instanceof X509KeyManager) manager = (X509KeyManager) candidate;
+            }
+        } catch (Exception e) {
+            throw new InvalidPairException(fileName(key) + ": no usable PEM private key");
+        }
+        if (manager == null || leaf(manager) == null) {
+            throw new InvalidPairException(fileName(key) + ": no usable PEM private key");
+        }
+        String alias = aliasOf(manager);
+        if (!belongTogether(manager.getPrivateKey(alias), leaf)) {
+            throw new InvalidPairException(fileName(cert) + " and " + fileName(key) + " are not a pair "
+                    + "(the key does not match the certificate)");
+        }
+        return manager;
+    }
+
+    /** Signs with the key and verifies with the certificate: the only proof that they belong together. */
+    private static boolean belongTogether(PrivateKey privateKey, X509Certificate certificate) {
+        String algorithm = switch (privateKey.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            case "EdDSA", "Ed25519" -> "Ed25519";
+            case "Ed448" -> "Ed448";
+            default -> null;
+        };
+        if (algorithm == null) {
+            return true; // a key type this check does not know; the handshake is the judge
+        }
+        try {
+            byte[] probe = "dockerconfig-webhook key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            Signature signer = Signature.getInstance(algorithm);
+            signer.initSign(privateKey);
+            signer.update(probe);
+            byte[] signature = signer.sign();
+            Signature verifier = Signature.getInstance(algorithm);
+            verifier.initVerify(certificate.getPublicKey());
+            verifier.update(probe);
+            return verifier.verify(signature);
+        } catch (Exception e) {
+            return false; // e.g. an EC key with an RSA certificate
+        }
+    }
+
+    private static String fileName(Object path) {
+        return String.valueOf(path);
+    }
+
+    private static String aliasOf(X509KeyManager manager) {
+        for (String type : new String[] {"EC", "RSA", "EdDSA", "Ed25519", "RSASSA-PSS"}) {
+            String[] aliases = manager.getServerAliases(type, null);
+            if (aliases != null && aliases.length > 0) return aliases[0];
+        }
+        return null;
     }
 
     private static X509Certificate leaf(X509KeyManager manager) {
-        for (String type : new String[] {"EC", "RSA", "EdDSA", "Ed25519", "RSASSA-PSS"}) {
-            String[] aliases = manager.getServerAliases(type, null);
-            if (aliases != null && aliases.length > 0) {
-                X509Certificate[] chain = manager.getCertificateChain(aliases[0]);
-                if (chain != null && chain.length > 0) return chain[0];
-            }
-        }
-        return null;
+        String alias = aliasOf(manager);
+        X509Certificate[] chain = alias == null ? null : manager.getCertificateChain(alias);
+        return chain == null || chain.length == 0 ? null : chain[0];
     }
 
     void stop(@Observes ShutdownEvent event) {

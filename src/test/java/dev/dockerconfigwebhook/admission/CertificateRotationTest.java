@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.admission;
 
+import dev.dockerconfigwebhook.testing.Webhook;
 import dev.dockerconfigwebhook.testing.Fixtures;
 import dev.dockerconfigwebhook.testing.TestTls;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -33,8 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTestResource(value = RotatingCertificates.class, restrictToAnnotatedClass = true)
 class CertificateRotationTest {
 
-    @TestHTTPResource(value = "/mutate", tls = true)
-    URL mutate;
+    URL mutate = Webhook.mutate();
 
     @Test
     void rotatedFilesAreServedWithoutRestartOrFailedRequest() throws Exception {
@@ -88,8 +88,9 @@ class CertificateRotationTest {
 
         assertTrue(failures.isEmpty(), failures.size() + " failed, first: " + failures.peek());
         assertTrue(answered.get() > 50, "reviews kept flowing: " + answered.get());
-        String log = Files.readString(Path.of("target/test-logs/webhook.log"));
-        assertTrue(log.contains("serving certificate reloaded"), "the reload is logged");
+        String log = dev.dockerconfigwebhook.testing.TestLog.read();
+        assertTrue(log.lines().filter(line -> line.contains("serving certificate loaded")).count() >= 2,
+                "the reload is logged");
     }
 
     /** The serial number of the certificate a new TLS connection is served. */

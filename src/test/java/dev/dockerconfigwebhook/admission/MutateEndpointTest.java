@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.admission;
 
+import dev.dockerconfigwebhook.testing.Webhook;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dockerconfigwebhook.testing.Expectation;
@@ -33,8 +34,7 @@ class MutateEndpointTest {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    @TestHTTPResource(value = "/mutate", tls = true)
-    URL mutate;
+    URL mutate = Webhook.mutate();
 
     static Stream<Expectation> fixtures() {
         return Expectation.ALL.stream();
@@ -87,9 +87,10 @@ class MutateEndpointTest {
                 bad("uid is a number", review + "\"request\":{\"uid\":5}}"),
                 bad("dryRun is a string", review + "\"request\":{\"uid\":\"u\",\"dryRun\":\"yes\"}}"),
                 bad("secret data is an array", review + "\"request\":{\"uid\":\"u\",\"operation\":\"CREATE\",\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"data\":[1]}}}"),
-                bad("deeply nested", review + "\"x\":" + "[".repeat(5000) + "]".repeat(5000) + ",\"request\":{\"uid\":\"u\"}}"),
+                bad("nested deeper than Go's 10,000 levels", review + "\"x\":" + "[".repeat(10_000) + "]".repeat(10_000) + ",\"request\":{\"uid\":\"u\"}}"),
                 bad("invalid UTF-8", new byte[] {'{', '"', (byte) 0xC3, '"', ':', '1', '}'}),
-                bad("over 8 MiB", review + "\"x\":\"" + "a".repeat(8 * 1024 * 1024) + "\"}"),
+                new BadRequest("over 8 MiB", "application/json", (review + "\"x\":\"" + "a".repeat(8 * 1024 * 1024) + "\"}")
+                        .getBytes(StandardCharsets.UTF_8), 413),
                 new BadRequest("wrong content type", "text/plain", fixture, 415)));
         return cases.stream();
     }

@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.admission;
 
+import dev.dockerconfigwebhook.testing.Webhook;
 import dev.dockerconfigwebhook.testing.Fixtures;
 import dev.dockerconfigwebhook.testing.TestTls;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -42,8 +43,7 @@ class ReliabilityTest {
 
     private static final Duration HANG_LIMIT = Duration.ofSeconds(10);
 
-    @TestHTTPResource(value = "/mutate", tls = true)
-    URL mutate;
+    URL mutate = Webhook.mutate();
 
     private final HttpClient http = HttpClient.newBuilder().sslContext(TestTls.devTrust())
             .version(HttpClient.Version.HTTP_1_1).connectTimeout(HANG_LIMIT).build();

@@ -28,8 +28,8 @@ public class RotatingCertificates implements QuarkusTestResourceLifecycleManager
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException("cannot prepare certificates", e);
         }
-        return Map.of("quarkus.tls.key-store.pem.0.cert", CURRENT.resolve("tls.crt").toString(),
-                "quarkus.tls.key-store.pem.0.key", CURRENT.resolve("tls.key").toString(),
+        return Map.of("webhook.tls.cert", CURRENT.resolve("tls.crt").toString(),
+                "webhook.tls.key", CURRENT.resolve("tls.key").toString(),
                 "webhook.tls.reload-period", "1s");
     }
 

@@ -34,7 +34,10 @@ class PullSecretFixerPropertyTest {
 
     private static final ObjectMapper JACKSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-    private static final ObjectMapper LENIENT_DUPLICATES = new ObjectMapper();
+    /** Go's decoder, as far as Jackson can be: duplicates allowed, nesting up to Go's 10,000 levels. */
+    private static final ObjectMapper LENIENT_DUPLICATES = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxNestingDepth(10_000).build())
+            .build());
     private static final String TYPE = "kubernetes.io/dockerconfigjson";
 
     static LongStream seeds() {
@@ -46,9 +49,9 @@ class PullSecretFixerPropertyTest {
     void wellFormedConfigsAreFixedExactlyWhereNeeded(long seed) throws Exception {
         Random random = new Random(seed);
         String document = new ConfigGenerator(random).document();
-        FixResult result = new PullSecretFixer(false).fix(TYPE, Map.of(".dockerconfigjson", b64(document)));
+        Fixed result = Fixed.fix(false, TYPE, Map.of(".dockerconfigjson", b64(document)));
 
-        String out = result.outcome() == FixResult.Outcome.PATCHED ? decode(result.patchedValue()) : document;
+        String out = result.outcome() == Fixed.Outcome.PATCHED ? decode(result.patchedValue()) : document;
         JsonNode before = JACKSON.readTree(document);
         JsonNode after = JACKSON.readTree(out);
         JsonNode auths = after.path("auths");
@@ -70,8 +73,8 @@ class PullSecretFixerPropertyTest {
         assertEquals(before, after, "seed " + seed + ": nothing but auth changes");
         assertOnlyAuthBytesDiffer(document, out, seed);
 
-        FixResult again = new PullSecretFixer(false).fix(TYPE, result.data());
-        assertEquals(FixResult.Outcome.UNCHANGED, again.outcome(), "seed " + seed + ": idempotent");
+        Fixed again = Fixed.fix(false, TYPE, result.data());
+        assertEquals(Fixed.Outcome.UNCHANGED, again.outcome(), "seed " + seed + ": idempotent");
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -80,11 +83,10 @@ class PullSecretFixerPropertyTest {
         Random random = new Random(seed);
         byte[] document = new ConfigGenerator(random).document().getBytes(StandardCharsets.UTF_8);
         byte[] corrupted = corrupt(document, random);
-        FixResult result = new PullSecretFixer(random.nextBoolean()).fix(TYPE,
+        Fixed result = Fixed.fix(random.nextBoolean(), TYPE,
                 Map.of(".dockerconfigjson", Base64.getEncoder().encodeToString(corrupted)));
 
-        assertNotNull(result.outcome());
-        if (result.outcome() == FixResult.Outcome.PATCHED) {
+        if (result.outcome() == Fixed.Outcome.PATCHED) {
             // We changed it, so it must have been JSON as Go reads it (duplicates allowed), and must still be.
             // Go also accepts invalid UTF-8 inside strings, which Jackson rejects: the one divergence allowed.
             if (validUtf8(corrupted)) {

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import static dev.dockerconfigwebhook.core.FixResult.Outcome.DENIED;
-import static dev.dockerconfigwebhook.core.FixResult.Outcome.PATCHED;
-import static dev.dockerconfigwebhook.core.FixResult.Outcome.UNCHANGED;
+import static dev.dockerconfigwebhook.core.Fixed.Outcome.DENIED;
+import static dev.dockerconfigwebhook.core.Fixed.Outcome.PATCHED;
+import static dev.dockerconfigwebhook.core.Fixed.Outcome.UNCHANGED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -38,7 +38,7 @@ class PullSecretFixerTest {
             "alice@example.com", "bob", "hunter2", "s3cret", "robot", "jos\u00e9", "idtoken-abc", "regtoken-xyz",
             "user:with:colon", "p4ss", "WUxp", "not-base64!!");
 
-    record Case(String name, String type, String input, boolean strict, FixResult.Outcome outcome, String expected,
+    record Case(String name, String type, String input, boolean strict, Fixed.Outcome outcome, String expected,
             List<String> warnings) {
         @Override
         public String toString() {
@@ -217,7 +217,10 @@ class PullSecretFixerTest {
                         "r.io: username or password is not valid UTF-8; left unchanged"),
                 unchanged("password with a lone surrogate escape", JSON, "{\"auths\":{\"r.io\":{\"username\":\"alice\",\"password\":\"\\ud800\"}}}",
                         "r.io: username or password is not valid UTF-8; left unchanged"),
-                unchanged("nesting deeper than the parser allows", JSON, "{\"x\":" + "[".repeat(2000) + "]".repeat(2000) + "}",
+                unchanged("nesting as deep as Go's decoder allows (10,000)", JSON,
+                        "{\"x\":" + "[".repeat(9_999) + "]".repeat(9_999) + "}"),
+                unchanged("nesting deeper than Go's decoder allows (10,001)", JSON,
+                        "{\"x\":" + "[".repeat(10_000) + "]".repeat(10_000) + "}",
                         ".dockerconfigjson is not valid JSON; left unchanged"));
     }
 
@@ -226,9 +229,9 @@ class PullSecretFixerTest {
     void appliesTheRules(Case c) {
         Map<String, String> data = dataFor(c.type(), c.input());
         data.put("unrelated", b64("kept"));
-        FixResult result = new PullSecretFixer(c.strict()).fix(c.type(), data);
+        Fixed result = Fixed.fix(c.strict(), c.type(), data);
 
-        assertEquals(c.outcome(), result.outcome(), "outcome");
+        assertEquals(c.outcome(), result.outcome(), c.name() + ": outcome");
         assertEquals(c.warnings(), result.warnings(), "warnings");
         String key = keyFor(c.type());
         if (c.outcome() == PATCHED) {
@@ -247,14 +250,14 @@ class PullSecretFixerTest {
             assertTrue(warning.length() < 120, "under 120 characters: " + warning);
             assertCredentialFree(warning);
         }
-        FixResult again = new PullSecretFixer(c.strict()).fix(c.type(), result.data());
+        Fixed again = Fixed.fix(c.strict(), c.type(), result.data());
         assertEquals(c.outcome() == DENIED ? DENIED : UNCHANGED, again.outcome(), "idempotent");
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("missingData")
     void missingDocumentIsReported(String name, Map<String, String> data) {
-        FixResult result = new PullSecretFixer(false).fix(JSON, data);
+        Fixed result = Fixed.fix(false, JSON, data);
         assertEquals(UNCHANGED, result.outcome());
         assertEquals(List.of(".dockerconfigjson is missing from data; nothing to check"), result.warnings());
     }
@@ -269,7 +272,7 @@ class PullSecretFixerTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("notBase64")
     void undecodableDataIsReported(String name, String value) {
-        FixResult result = new PullSecretFixer(false).fix(JSON, Map.of(".dockerconfigjson", value));
+        Fixed result = Fixed.fix(false, JSON, Map.of(".dockerconfigjson", value));
         assertEquals(UNCHANGED, result.outcome());
         assertEquals(List.of(".dockerconfigjson is not valid base64; left unchanged"), result.warnings());
     }
@@ -285,11 +288,11 @@ class PullSecretFixerTest {
         for (int i = 0; i < 25; i++) {
             doc.append(i == 0 ? "" : ",").append("\"r").append(i).append(".io\":{\"username\":\"alice\",\"password\":\"new-token\"}");
         }
-        FixResult result = new PullSecretFixer(false).fix(JSON, dataFor(JSON, doc.append("}}").toString()));
+        Fixed result = Fixed.fix(false, JSON, dataFor(JSON, doc.append("}}").toString()));
         assertEquals(PATCHED, result.outcome());
         assertEquals(25, result.fixedCount());
         assertEquals(List.of("r0.io", "r1.io"), result.fixedRegistries(2));
-        assertEquals(FixResult.MAX_WARNINGS, result.warnings().size());
+        assertEquals(Findings.MAX_WARNINGS, result.warnings().size());
         assertEquals("... and 16 more findings (25 registries fixed in total)", result.warnings().get(9));
         assertFalse(decode(result.patchedValue()).contains("\"password\":\"new-token\"}"), "every entry got its auth");
     }

@@ -151,7 +151,7 @@ class DeployManifestsTest {
 
         assertEquals("/q/health/ready", container.getReadinessProbe().getHttpGet().getPath());
         assertEquals("management", container.getReadinessProbe().getHttpGet().getPort().getStrVal());
-        assertEquals("HTTPS", container.getReadinessProbe().getHttpGet().getScheme());
+        assertEquals("HTTP", container.getReadinessProbe().getHttpGet().getScheme(), "the management port is plain HTTP");
         assertEquals("/q/health/live", container.getLivenessProbe().getHttpGet().getPath());
         assertEquals("management", container.getLivenessProbe().getHttpGet().getPort().getStrVal());
         assertTrue(container.getLifecycle().getPreStop().getSleep().getSeconds() > 0, "preStop pause");
@@ -166,10 +166,10 @@ class DeployManifestsTest {
         assertNotNull(volume(pod, mount(container, "/tmp").getName()).getEmptyDir(), "a writable /tmp");
 
         Properties app = applicationProperties();
-        assertEquals(app.getProperty("quarkus.http.ssl-port"), String.valueOf(containerPort(m, "https").getContainerPort()));
+        assertEquals(app.getProperty("webhook.port"), String.valueOf(containerPort(m, "https").getContainerPort()));
         assertEquals(app.getProperty("quarkus.management.port"), String.valueOf(containerPort(m, "management").getContainerPort()));
-        assertEquals("/etc/webhook/tls/tls.crt", app.getProperty("quarkus.tls.key-store.pem.0.cert"));
-        assertEquals("/etc/webhook/tls/tls.key", app.getProperty("quarkus.tls.key-store.pem.0.key"));
+        assertEquals("/etc/webhook/tls/tls.crt", app.getProperty("webhook.tls.cert"));
+        assertEquals("/etc/webhook/tls/tls.key", app.getProperty("webhook.tls.key"));
     }
 
     @Test

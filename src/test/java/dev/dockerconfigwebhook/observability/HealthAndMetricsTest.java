@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.observability;
 
+import dev.dockerconfigwebhook.testing.Webhook;
 import dev.dockerconfigwebhook.testing.Fixtures;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -20,16 +21,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 @QuarkusTest
 class HealthAndMetricsTest {
 
-    @TestHTTPResource(value = "/mutate", tls = true)
-    URL mutate;
+    URL mutate = Webhook.mutate();
 
-    @TestHTTPResource(value = "/health/ready", management = true, tls = true)
+    @TestHTTPResource(value = "/health/ready", management = true)
     URL ready;
 
-    @TestHTTPResource(value = "/health/live", management = true, tls = true)
+    @TestHTTPResource(value = "/health/live", management = true)
     URL live;
 
-    @TestHTTPResource(value = "/metrics", management = true, tls = true)
+    @TestHTTPResource(value = "/metrics", management = true)
     URL metrics;
 
     @Test
@@ -37,7 +37,8 @@ class HealthAndMetricsTest {
         https().get(ready).then().statusCode(200)
                 .body("status", equalTo("UP"))
                 .body("checks.name", hasItem("serving-certificate"))
-                .body("checks[0].data.subject", equalTo("CN=localhost"));
+                .body("checks.find { it.name == 'serving-certificate' }.data.subject", equalTo("CN=localhost"))
+                .body("checks.find { it.name == 'admission-server' }.status", equalTo("UP"));
         https().get(live).then().statusCode(200).body("status", equalTo("UP"));
     }
 

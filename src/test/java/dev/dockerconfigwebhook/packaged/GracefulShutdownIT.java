@@ -38,7 +38,7 @@ class GracefulShutdownIT {
     @Test
     void inFlightReviewsCompleteAndTheProcessExitsPromptly() throws Exception {
         int port = PackagedWebhook.freePort();
-        webhook = PackagedWebhook.start(LOG, port, Map.of("QUARKUS_HTTP_SSL_PORT", String.valueOf(port),
+        webhook = PackagedWebhook.start(LOG, port, Map.of("WEBHOOK_PORT", String.valueOf(port),
                 "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort())), "-Xmx64m");
 
         // Four reviews whose headers and first half have arrived when SIGTERM does.

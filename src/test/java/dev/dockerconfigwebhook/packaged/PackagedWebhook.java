@@ -28,8 +28,8 @@ final class PackagedWebhook {
         command.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().keySet().removeIf(name -> name.startsWith("QUARKUS_") || name.startsWith("WEBHOOK_"));
-        builder.environment().put("QUARKUS_TLS_KEY_STORE_PEM_0_CERT", "target/certificates/dev.crt");
-        builder.environment().put("QUARKUS_TLS_KEY_STORE_PEM_0_KEY", "target/certificates/dev.key");
+        builder.environment().put("WEBHOOK_TLS_CERT", "target/certificates/dev.crt");
+        builder.environment().put("WEBHOOK_TLS_KEY", "target/certificates/dev.key");
         builder.environment().putAll(env);
         Process process = builder.start();
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();

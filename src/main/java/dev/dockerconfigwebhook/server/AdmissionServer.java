@@ -1,0 +1,344 @@
+package dev.dockerconfigwebhook.server;
+
+import dev.dockerconfigwebhook.admission.Outcome;
+import dev.dockerconfigwebhook.admission.SecretMutator;
+import dev.dockerconfigwebhook.observability.LogText;
+import dev.dockerconfigwebhook.observability.ReviewMetrics;
+import dev.dockerconfigwebhook.tls.ServingCertificate;
+import io.netty.handler.codec.TooLongFrameException;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.Http2Settings;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The HTTPS admission port ({@code POST /mutate}): a Vert.x server of its own rather than Quarkus's HTTP server,
+ * because a webhook in the API server's write path must control what Quarkus does not expose: how connections are
+ * accepted and timed out, what a malformed request is answered, how memory is charged before a body is read, and how
+ * in-flight reviews drain on shutdown. Health and metrics stay on Quarkus's management port.
+ *
+ * <p>The thin transport around the framework-free decision ({@link SecretMutator}); the policies are in
+ * {@link Limits}, {@link MemoryBudget} and {@link ReviewExchange}.
+ */
+@ApplicationScoped
+public class AdmissionServer {
+
+    private static final Logger LOG = Logger.getLogger(AdmissionServer.class);
+
+    private final Vertx vertx;
+    private final ServingCertificate certificate;
+    private final ReviewMetrics metrics;
+    private final SecretMutator mutator;
+    private final String host;
+    private final int configuredPort;
+    private final Duration drainTimeout;
+    private final MemoryBudget smallRequests;
+    private final MemoryBudget largeRequests;
+    private final List<HttpServer> servers = new ArrayList<>();
+    private final Map<HttpConnection, ConnectionState> connections = new ConcurrentHashMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong lastBudgetWarning = new AtomicLong(System.nanoTime() - TimeUnit.MINUTES.toNanos(1));
+    private final AtomicInteger budgetRefusalsSinceWarning = new AtomicInteger();
+    private volatile int port = -1;
+    private volatile boolean draining;
+
+    public AdmissionServer(Vertx vertx, ServingCertificate certificate, ReviewMetrics metrics,
+            @ConfigProperty(name = "webhook.strict", defaultValue = "false") boolean strict,
+            @ConfigProperty(name = "webhook.host", defaultValue = "0.0.0.0") String host,
+            @ConfigProperty(name = "webhook.port", defaultValue = "8443") int port,
+            @ConfigProperty(name = "quarkus.shutdown.timeout", defaultValue = "20s") Duration drainTimeout) {
+        this.vertx = vertx;
+        this.certificate = certificate;
+        this.metrics = metrics;
+        this.mutator = new SecretMutator(strict);
+        this.host = host;
+        this.configuredPort = port;
+        this.drainTimeout = drainTimeout;
+        long budget = (long) (Runtime.getRuntime().maxMemory() * Limits.BUDGET_SHARE_OF_HEAP);
+        long small = (long) (budget * Limits.SMALL_SHARE_OF_BUDGET);
+        this.smallRequests = new MemoryBudget("small", small);
+        this.largeRequests = new MemoryBudget("large", budget - small);
+        metrics.budget(smallRequests.name(), smallRequests::inUse, smallRequests.capacity());
+        metrics.budget(largeRequests.name(), largeRequests::inUse, largeRequests.capacity());
+    }
+
+    void start(@Observes StartupEvent event) throws Exception {
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(host)
+                .setSsl(true)
+                .setKeyCertOptions(certificate.keyCertOptions())
+                .setUseAlpn(true)
+                .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
+                .setInitialSettings(new Http2Settings()
+                        .setMaxConcurrentStreams(Limits.MAX_CONCURRENT_STREAMS)
+                        .setMaxHeaderListSize(Limits.MAX_HEADER_BYTES))
+                .setIdleTimeout(Limits.IDLE_TIMEOUT_SECONDS)
+                .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                .setMaxInitialLineLength(Limits.MAX_INITIAL_LINE_BYTES)
+                .setMaxHeaderSize(Limits.MAX_HEADER_BYTES)
+                .setCompressionSupported(false)
+                .setDecompressionSupported(false);
+        // One server per core, all on one port: Vert.x spreads connections over their event loops.
+        int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
+        // A configured 0 (tests) means one random port that every instance shares: Vert.x spells that -1.
+        int listenPort = configuredPort == 0 ? -1 : configuredPort;
+        for (int i = 0; i < instances; i++) {
+            HttpServer server = vertx.createHttpServer(new HttpServerOptions(options).setPort(listenPort))
+                    .connectionHandler(this::connected)
+                    .exceptionHandler(failure -> LOG.debugf("connection failed before HTTP: %s",
+                            LogText.safe(describe(failure))))
+                    .invalidRequestHandler(this::invalidRequest)
+                    .requestHandler(this::handle);
+            server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            servers.add(server);
+        }
+        port = servers.get(0).actualPort();
+        LOG.infof("admission webhook listening on https://%s:%d/mutate (HTTP/2 and HTTP/1.1); request memory budget "
+                + "%d KiB (%d KiB for reviews up to %d KiB)", host, port, (smallRequests.capacity()
+                + largeRequests.capacity()) / 1024, smallRequests.capacity() / 1024, Limits.SMALL_BODY_BYTES / 1024);
+    }
+
+    /** The port the admission server listens on, or -1 before it does. */
+    public int port() {
+        return port;
+    }
+
+    /** Listening and not draining: what readiness reports. */
+    public boolean serving() {
+        return port > 0 && !draining;
+    }
+
+    SecretMutator mutator() {
+        return mutator;
+    }
+
+    ReviewMetrics metrics() {
+        return metrics;
+    }
+
+    MemoryBudget smallRequests() {
+        return smallRequests;
+    }
+
+    MemoryBudget largeRequests() {
+        return largeRequests;
+    }
+
+    /** What one connection has done so far; touched on its event loop, read by the drain. */
+    private static final class ConnectionState {
+        volatile boolean sawRequest;
+        final AtomicInteger active = new AtomicInteger();
+        long headDeadline;
+    }
+
+    private void connected(HttpConnection connection) {
+        ConnectionState state = new ConnectionState();
+        connections.put(connection, state);
+        // A client error on an established connection (a reset, a malformed HTTP/2 frame) is the client's business.
+        connection.exceptionHandler(failure -> LOG.debugf("connection error: %s", LogText.safe(describe(failure))));
+        connection.closeHandler(v -> {
+            connections.remove(connection);
+            vertx.cancelTimer(state.headDeadline);
+        });
+        // A connection that never completes a request head (a stalled or trickled header send) is cut; after its
+        // first request, the idle timeout bounds the wait for the next one.
+        state.headDeadline = vertx.setTimer(Limits.REQUEST_DEADLINE_MILLIS, timer -> {
+            if (!state.sawRequest) {
+                LOG.debugf("connection closed: no complete request head within %d s", Limits.REQUEST_DEADLINE_MILLIS / 1000);
+                connection.close();
+            }
+        });
+        if (draining) {
+            goAway(connection);
+        }
+    }
+
+    private void handle(HttpServerRequest request) {
+        ConnectionState state = connections.get(request.connection());
+        if (state != null && !state.sawRequest) {
+            state.sawRequest = true;
+            vertx.cancelTimer(state.headDeadline);
+        }
+        if (!"/mutate".equals(request.path())) {
+            refuse(request, 404, "not found: the webhook serves POST /mutate");
+            return;
+        }
+        if (request.method() != HttpMethod.POST) {
+            refuse(request, 405, "method not allowed: send POST /mutate");
+            return;
+        }
+        if (!isJson(request.getHeader(HttpHeaders.CONTENT_TYPE))) {
+            refuse(request, 415, "unsupported content type: send application/json");
+            return;
+        }
+        long declared;
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        try {
+            declared = length == null ? -1 : Long.parseLong(length.trim());
+        } catch (NumberFormatException e) {
+            refuse(request, 400, "invalid Content-Length");
+            return;
+        }
+        if (declared < -1 || declared > Limits.MAX_BODY_BYTES) {
+            refuse(request, declared < -1 ? 400 : 413, declared < -1 ? "invalid Content-Length"
+                    : "request body is larger than " + Limits.MAX_BODY_DESCRIPTION);
+            return;
+        }
+        inFlight.incrementAndGet();
+        if (state != null) state.active.incrementAndGet();
+        new ReviewExchange(this, vertx, request, declared).start();
+    }
+
+    private static boolean isJson(String contentType) {
+        if (contentType == null) return false;
+        int semicolon = contentType.indexOf(';');
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim()
+                .equalsIgnoreCase("application/json");
+    }
+
+    /** Answers before any exchange began: the body, if any, is never read. */
+    private void refuse(HttpServerRequest request, int status, String message) {
+        metrics.rejected(Outcome.BAD_REQUEST);
+        LOG.infof("request refused: status=%d %s %s: %s", status, request.method().name(),
+                LogText.safe(request.path(), 64), message);
+        boolean unread = !request.isEnded();
+        sendError(request, status, message, unread).onComplete(done -> {
+            if (unread && request.version() == HttpVersion.HTTP_2) request.response().reset(0x8);
+        });
+    }
+
+    /** Requests Netty could not decode (HTTP/1 only): request line or headers too long, or garbage. */
+    private void invalidRequest(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        int status = 400;
+        String message = "malformed HTTP request";
+        if (cause instanceof TooLongFrameException) {
+            boolean line = cause.getMessage() != null && cause.getMessage().startsWith("An HTTP line is larger than");
+            status = line ? 414 : 431;
+            message = line ? "request line is longer than " + Limits.MAX_INITIAL_LINE_BYTES + " bytes"
+                    : "request headers are larger than " + Limits.MAX_HEADER_BYTES + " bytes";
+        }
+        metrics.rejected(Outcome.BAD_REQUEST);
+        LOG.infof("request refused: status=%d %s", status, message);
+        HttpServerResponse response = request.response();
+        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .putHeader(HttpHeaders.CONNECTION, "close").end(ErrorBody.of(message));
+    }
+
+    /** A one-line JSON error; HTTP/1 connections close afterwards when a body was left unread or the pod drains. */
+    Future<Void> sendError(HttpServerRequest request, int status, String message, boolean unreadBody) {
+        HttpServerResponse response = request.response();
+        if (response.ended() || response.closed()) {
+            return Future.succeededFuture();
+        }
+        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+        if (status == 405) response.putHeader(HttpHeaders.ALLOW, "POST");
+        if (status == 503) response.putHeader(HttpHeaders.RETRY_AFTER, "1");
+        if (unreadBody) closeAfter(request);
+        beforeAnswer(request);
+        return response.end(ErrorBody.of(message));
+    }
+
+    /** While draining, every HTTP/1 answer closes its connection (HTTP/2 connections got a GOAWAY). */
+    void beforeAnswer(HttpServerRequest request) {
+        if (draining) closeAfter(request);
+    }
+
+    private static void closeAfter(HttpServerRequest request) {
+        if (request.version() != HttpVersion.HTTP_2) {
+            request.response().putHeader(HttpHeaders.CONNECTION, "close");
+        }
+    }
+
+    void exchangeEnded(HttpServerRequest request) {
+        inFlight.decrementAndGet();
+        ConnectionState state = connections.get(request.connection());
+        if (state != null) state.active.decrementAndGet();
+    }
+
+    /** A request was refused for budget: a WARN at most every 10 s, with how many were refused meanwhile. */
+    void overBudget(MemoryBudget budget) {
+        int refused = budgetRefusalsSinceWarning.incrementAndGet();
+        long last = lastBudgetWarning.get();
+        long now = System.nanoTime();
+        if (now - last > TimeUnit.SECONDS.toNanos(10) && lastBudgetWarning.compareAndSet(last, now)) {
+            budgetRefusalsSinceWarning.addAndGet(-refused);
+            LOG.warnf("memory budget for %s reviews exhausted (%d of %d KiB held, %d waiting): %d review(s) answered "
+                    + "503 since the last warning", budget.name(), budget.inUse() / 1024, budget.capacity() / 1024,
+                    budget.waiting(), refused);
+        }
+    }
+
+    /**
+     * On SIGTERM: readiness goes down, HTTP/2 clients get a GOAWAY, idle HTTP/1 connections close and busy ones close
+     * after their answer; reviews in flight finish, for at most {@code quarkus.shutdown.timeout}. Then the port
+     * closes, dropping whatever is still incomplete (a stalled upload never holds the shutdown longer).
+     */
+    void stop(@Observes ShutdownEvent event) {
+        draining = true;
+        for (Map.Entry<HttpConnection, ConnectionState> entry : connections.entrySet()) {
+            HttpConnection connection = entry.getKey();
+            if (!goAway(connection) && entry.getValue().active.get() == 0) {
+                connection.close();
+            }
+        }
+        long end = System.nanoTime() + drainTimeout.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < end) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (inFlight.get() > 0) {
+            LOG.warnf("shutdown: %d review(s) still incomplete after %d s; closing", inFlight.get(),
+                    drainTimeout.toSeconds());
+        }
+        for (HttpServer server : servers) {
+            server.close();
+        }
+        servers.clear();
+        port = -1;
+    }
+
+    /**
+     * HTTP/2: sends GOAWAY (no new streams; the connection closes when its streams are done, or after the drain
+     * timeout) and returns true. HTTP/1 has no such frame: Vert.x refuses, and this returns false.
+     */
+    private boolean goAway(HttpConnection connection) {
+        try {
+            connection.shutdown(drainTimeout.toMillis());
+            return true;
+        } catch (UnsupportedOperationException http1) {
+            return false;
+        }
+    }
+
+    /** An exception as type and message, for a DEBUG line; the message is escaped and capped by the caller. */
+    private static String describe(Throwable failure) {
+        return failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
+    }
+}

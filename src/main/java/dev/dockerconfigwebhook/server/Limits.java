@@ -1,0 +1,55 @@
+package dev.dockerconfigwebhook.server;
+
+/**
+ * The admission port's limits. Each is sized from what the API server does, so no legitimate call comes near one.
+ */
+final class Limits {
+
+    private Limits() {
+    }
+
+    /**
+     * The API server accepts requests up to 3 MiB and stores Secrets up to 1 MiB, so a review (object plus
+     * oldObject plus metadata) stays well under this; larger bodies are refused with 413 before any is read.
+     */
+    static final long MAX_BODY_BYTES = 8L * 1024 * 1024;
+    static final String MAX_BODY_DESCRIPTION = "8 MiB";
+
+    /**
+     * Reviews up to this size (ordinary pull secrets are a few KiB) draw on a budget of their own and are decided on
+     * the event loop: a queue of large documents never delays them.
+     */
+    static final long SMALL_BODY_BYTES = 64 * 1024;
+
+    /** How long a request may wait for budget before it is answered 503: well inside the API server's 5 s timeout. */
+    static final long BUDGET_WAIT_MILLIS = 2_000;
+
+    /**
+     * A request's body must have arrived within this time of its headers, and a new connection must have sent a
+     * complete request head within it: 30 s is the largest {@code timeoutSeconds} Kubernetes allows a webhook, so the
+     * API server has given up by then anyway.
+     */
+    static final long REQUEST_DEADLINE_MILLIS = 30_000;
+
+    /**
+     * Idle keep-alive connections are closed after this. Longer than the API server's own 90 s idle timeout, so it is
+     * always the client that closes an idle connection, and never races a request it is about to send on it.
+     */
+    static final int IDLE_TIMEOUT_SECONDS = 120;
+
+    /**
+     * HTTP/2 streams per connection. The API server's Go client opens another connection when a connection is full,
+     * so this bounds the work one connection can start without ever blocking the API server.
+     */
+    static final long MAX_CONCURRENT_STREAMS = 64;
+
+    /** Request line and headers: an AdmissionReview call has a short path and a handful of headers. */
+    static final int MAX_INITIAL_LINE_BYTES = 4096;
+    static final int MAX_HEADER_BYTES = 16 * 1024;
+
+    /** Share of the maximum heap that requests in flight may hold; the rest is the application's own and GC room. */
+    static final double BUDGET_SHARE_OF_HEAP = 0.5;
+
+    /** Of that budget, the share reserved for small reviews. */
+    static final double SMALL_SHARE_OF_BUDGET = 0.125;
+}

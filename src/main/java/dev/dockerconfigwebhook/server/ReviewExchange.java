@@ -1,0 +1,228 @@
+package dev.dockerconfigwebhook.server;
+
+import dev.dockerconfigwebhook.admission.AdmissionReviewReader;
+import dev.dockerconfigwebhook.admission.AdmissionReviewWriter;
+import dev.dockerconfigwebhook.admission.BadReviewException;
+import dev.dockerconfigwebhook.admission.Outcome;
+import dev.dockerconfigwebhook.admission.SecretMutator;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import org.jboss.logging.Logger;
+
+import java.util.Arrays;
+
+/**
+ * One {@code POST /mutate}, from its headers to its answer, on the event loop of its connection. In order:
+ * reserve the request's whole heap cost from a {@link MemoryBudget} (waiting at most {@link Limits#BUDGET_WAIT_MILLIS}
+ * while the request stays paused, unread), read the body into one array of its declared size, decide (inline when
+ * small, on a worker thread when large, so big documents never stall the event loop), write the answer, give the
+ * bytes back. A request not complete within {@link Limits#REQUEST_DEADLINE_MILLIS} is dropped. Every way an exchange
+ * can end (answered, rejected, aborted by the client, timed out) ends it exactly once.
+ */
+final class ReviewExchange {
+
+    private static final Logger LOG = Logger.getLogger(ReviewExchange.class);
+
+    private final AdmissionServer server;
+    private final Vertx vertx;
+    private final Context context;
+    private final HttpServerRequest request;
+    private final long declaredLength;
+    private final long startNanos = System.nanoTime();
+    private MemoryBudget.Reservation reservation;
+    private long waitTimer = -1;
+    private long deadlineTimer;
+    private byte[] body;
+    private int received;
+    private boolean ended;
+
+    ReviewExchange(AdmissionServer server, Vertx vertx, HttpServerRequest request, long declaredLength) {
+        this.server = server;
+        this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
+        this.request = request;
+        this.declaredLength = declaredLength;
+    }
+
+    void start() {
+        request.pause();
+        request.exceptionHandler(failure -> abort("the client closed the connection or reset the stream"));
+        request.response().closeHandler(closed -> abort("the connection closed before the answer was sent"));
+        deadlineTimer = vertx.setTimer(Limits.REQUEST_DEADLINE_MILLIS, timer -> expire());
+        long size = declaredLength >= 0 ? declaredLength : Limits.MAX_BODY_BYTES;
+        MemoryBudget budget = declaredLength >= 0 && declaredLength <= Limits.SMALL_BODY_BYTES
+                ? server.smallRequests() : server.largeRequests();
+        reservation = budget.reserve(RequestCost.of(size), granted -> context.runOnContext(v -> readBody()));
+        if (!reservation.granted()) {
+            waitTimer = vertx.setTimer(Limits.BUDGET_WAIT_MILLIS, timer -> {
+                if (reservation.cancel()) {
+                    server.overBudget(budget);
+                    reject(503, Outcome.BUSY, "the webhook's memory budget for requests in flight is exhausted; retry");
+                }
+            });
+        }
+    }
+
+    /** Budget granted: read the body, which was paused until now. */
+    private void readBody() {
+        if (ended) {
+            reservation.release(); // abandoned while it waited
+            return;
+        }
+        if (waitTimer >= 0) {
+            vertx.cancelTimer(waitTimer);
+        }
+        body = new byte[(int) (declaredLength >= 0 ? declaredLength : Math.min(Limits.SMALL_BODY_BYTES, Limits.MAX_BODY_BYTES))];
+        request.handler(this::append);
+        request.endHandler(v -> decide());
+        request.resume();
+    }
+
+    private void append(Buffer chunk) {
+        if (ended) {
+            return;
+        }
+        int length = chunk.length();
+        if (received + (long) length > body.length) {
+            if (declaredLength >= 0) {
+                reject(400, Outcome.BAD_REQUEST, "request body is longer than its Content-Length");
+                return;
+            }
+            if (received + (long) length > Limits.MAX_BODY_BYTES) {
+                reject(413, Outcome.BAD_REQUEST, "request body is larger than " + Limits.MAX_BODY_DESCRIPTION);
+                return;
+            }
+            body = Arrays.copyOf(body, (int) Math.min(Limits.MAX_BODY_BYTES, Math.max(received + (long) length, body.length * 2L)));
+        }
+        chunk.getBytes(0, length, body, received);
+        received += length;
+    }
+
+    private void decide() {
+        if (ended) {
+            return;
+        }
+        if (declaredLength >= 0 && received != declaredLength) {
+            reject(400, Outcome.BAD_REQUEST, "request body is shorter than its Content-Length");
+            return;
+        }
+        if (received <= Limits.SMALL_BODY_BYTES) {
+            answer(decide(body, received));
+        } else {
+            byte[] large = body;
+            int length = received;
+            vertx.executeBlocking(() -> decide(large, length), false).onComplete(done -> {
+                if (done.succeeded()) {
+                    answer(done.result());
+                } else {
+                    answer(internalError(done.cause()));
+                }
+            });
+        }
+        body = null; // the decision holds it while it needs it
+    }
+
+    /** What to send: the status and body bytes, plus what to count. */
+    private record Answer(int status, byte[] body, Outcome outcome, int fixedRegistries, String error) {
+    }
+
+    private Answer decide(byte[] bytes, int length) {
+        try {
+            SecretMutator.Decision decision = server.mutator().mutate(AdmissionReviewReader.read(bytes, length));
+            return new Answer(200, AdmissionReviewWriter.write(decision.response()), decision.outcome(),
+                    decision.fixedRegistries(), null);
+        } catch (BadReviewException e) {
+            return new Answer(400, null, Outcome.BAD_REQUEST, 0, e.getMessage());
+        } catch (RuntimeException e) {
+            return internalError(e);
+        }
+    }
+
+    private static Answer internalError(Throwable e) {
+        // A fault of our own: the type is enough to find it, and a message could quote input.
+        LOG.errorf("internal error deciding a review: %s", e.getClass().getName());
+        return new Answer(500, null, null, 0, "internal error");
+    }
+
+    private void answer(Answer answer) {
+        if (ended) {
+            return;
+        }
+        if (answer.body() == null) {
+            if (answer.outcome() == Outcome.BAD_REQUEST) {
+                LOG.info("review rejected: " + answer.error());
+            }
+            reject(answer.status(), answer.outcome(), answer.error());
+            return;
+        }
+        ended = true;
+        vertx.cancelTimer(deadlineTimer);
+        HttpServerResponse response = request.response();
+        response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+        server.beforeAnswer(request);
+        response.end(Buffer.buffer(answer.body())).onComplete(written -> reservation.release());
+        server.metrics().reviewed(answer.outcome(), answer.fixedRegistries(), startNanos);
+        server.exchangeEnded(request);
+    }
+
+    /** Ends the exchange with an error answer. The unread rest of the body is never read: HTTP/1 closes afterwards. */
+    void reject(int status, Outcome outcome, String message) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        cancelTimers();
+        if (outcome != null) {
+            server.metrics().rejected(outcome);
+        }
+        boolean unread = !request.isEnded();
+        server.sendError(request, status, message, unread).onComplete(done -> {
+            if (reservation != null) reservation.release();
+            if (unread && request.version() != HttpVersion.HTTP_1_0 && request.version() != HttpVersion.HTTP_1_1) {
+                request.response().reset(0x8); // HTTP/2 CANCEL: stop sending the rest
+            }
+        });
+        server.exchangeEnded(request);
+    }
+
+    /** The client went away: nothing to answer, one line to say so. */
+    private void abort(String why) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        cancelTimers();
+        if (reservation != null) reservation.release();
+        LOG.info("review abandoned: " + why);
+        server.exchangeEnded(request);
+    }
+
+    private void expire() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        cancelTimers();
+        if (reservation != null) reservation.release();
+        LOG.infof("review dropped: not complete within %d s of its headers (received %d bytes)",
+                Limits.REQUEST_DEADLINE_MILLIS / 1000, received);
+        server.metrics().rejected(Outcome.BAD_REQUEST);
+        body = null;
+        if (request.version() == HttpVersion.HTTP_2) {
+            request.response().reset(0x8);
+        } else {
+            request.connection().close();
+        }
+        server.exchangeEnded(request);
+    }
+
+    private void cancelTimers() {
+        if (waitTimer >= 0) vertx.cancelTimer(waitTimer);
+        vertx.cancelTimer(deadlineTimer);
+    }
+}
