@@ -54,6 +54,7 @@ public class AdmissionServer {
     private final String host;
     private final int configuredPort;
     private final Duration drainTimeout;
+    private final MemoryBudget connectionBudget;
     private final MemoryBudget smallRequests;
     private final MemoryBudget largeRequests;
     private final List<HttpServer> servers = new ArrayList<>();
@@ -77,11 +78,14 @@ public class AdmissionServer {
         this.configuredPort = port;
         this.drainTimeout = drainTimeout;
         long budget = (long) (Runtime.getRuntime().maxMemory() * Limits.BUDGET_SHARE_OF_HEAP);
+        long forConnections = (long) (budget * Limits.CONNECTION_SHARE_OF_BUDGET);
         long small = (long) (budget * Limits.SMALL_SHARE_OF_BUDGET);
+        this.connectionBudget = new MemoryBudget("connections", forConnections);
         this.smallRequests = new MemoryBudget("small", small);
-        this.largeRequests = new MemoryBudget("large", budget - small);
-        metrics.budget(smallRequests.name(), smallRequests::inUse, smallRequests.capacity());
-        metrics.budget(largeRequests.name(), largeRequests::inUse, largeRequests.capacity());
+        this.largeRequests = new MemoryBudget("large", budget - forConnections - small);
+        for (MemoryBudget lane : List.of(connectionBudget, smallRequests, largeRequests)) {
+            metrics.budget(lane.name(), lane::inUse, lane.capacity());
+        }
     }
 
     void start(@Observes StartupEvent event) throws Exception {
@@ -94,6 +98,7 @@ public class AdmissionServer {
                 .setInitialSettings(new Http2Settings()
                         .setMaxConcurrentStreams(Limits.MAX_CONCURRENT_STREAMS)
                         .setMaxHeaderListSize(Limits.MAX_HEADER_BYTES))
+                .setHttp2ConnectionWindowSize(Limits.HTTP2_CONNECTION_WINDOW_BYTES)
                 .setIdleTimeout(Limits.IDLE_TIMEOUT_SECONDS)
                 .setIdleTimeoutUnit(TimeUnit.SECONDS)
                 .setMaxInitialLineLength(Limits.MAX_INITIAL_LINE_BYTES)
@@ -115,9 +120,11 @@ public class AdmissionServer {
             servers.add(server);
         }
         port = servers.get(0).actualPort();
-        LOG.infof("admission webhook listening on https://%s:%d/mutate (HTTP/2 and HTTP/1.1); request memory budget "
-                + "%d KiB (%d KiB for reviews up to %d KiB)", host, port, (smallRequests.capacity()
-                + largeRequests.capacity()) / 1024, smallRequests.capacity() / 1024, Limits.SMALL_BODY_BYTES / 1024);
+        LOG.infof("admission webhook listening on https://%s:%d/mutate (HTTP/2 and HTTP/1.1); memory budget %d KiB: "
+                + "%d for connections, %d for reviews up to %d KiB, %d for larger ones", host, port,
+                (connectionBudget.capacity() + smallRequests.capacity() + largeRequests.capacity()) / 1024,
+                connectionBudget.capacity() / 1024, smallRequests.capacity() / 1024, Limits.SMALL_BODY_BYTES / 1024,
+                largeRequests.capacity() / 1024);
     }
 
     /** The port the admission server listens on, or -1 before it does. */
@@ -151,16 +158,28 @@ public class AdmissionServer {
         volatile boolean sawRequest;
         final AtomicInteger active = new AtomicInteger();
         long headDeadline;
+        MemoryBudget.Reservation reservation;
     }
 
     private void connected(HttpConnection connection) {
+        // Charged now or never: a connection is not kept waiting. It is closed before it can hold anything.
+        MemoryBudget.Reservation reservation = connectionBudget.reserve(isHttp2(connection)
+                ? Limits.HTTP2_CONNECTION_COST : Limits.HTTP1_CONNECTION_COST, granted -> { });
+        if (!reservation.granted()) {
+            reservation.cancel();
+            overBudget(connectionBudget);
+            connection.close();
+            return;
+        }
         ConnectionState state = new ConnectionState();
+        state.reservation = reservation;
         connections.put(connection, state);
         // A client error on an established connection (a reset, a malformed HTTP/2 frame) is the client's business.
         connection.exceptionHandler(failure -> LOG.debugf("connection error: %s", LogText.safe(describe(failure))));
         connection.closeHandler(v -> {
             connections.remove(connection);
             vertx.cancelTimer(state.headDeadline);
+            state.reservation.release();
         });
         // A connection that never completes a request head (a stalled or trickled header send) is cut; after its
         // first request, the idle timeout bounds the wait for the next one.
@@ -175,9 +194,22 @@ public class AdmissionServer {
         }
     }
 
+    private static boolean isHttp2(HttpConnection connection) {
+        try {
+            connection.remoteSettings();
+            return true;
+        } catch (UnsupportedOperationException http1) {
+            return false;
+        }
+    }
+
     private void handle(HttpServerRequest request) {
         ConnectionState state = connections.get(request.connection());
-        if (state != null && !state.sawRequest) {
+        if (state == null) {
+            request.connection().close(); // refused for budget in connected(); nothing of it is read
+            return;
+        }
+        if (!state.sawRequest) {
             state.sawRequest = true;
             vertx.cancelTimer(state.headDeadline);
         }
@@ -207,7 +239,7 @@ public class AdmissionServer {
             return;
         }
         inFlight.incrementAndGet();
-        if (state != null) state.active.incrementAndGet();
+        state.active.incrementAndGet();
         new ReviewExchange(this, vertx, request, declared).start();
     }
 
@@ -278,15 +310,15 @@ public class AdmissionServer {
         if (state != null) state.active.decrementAndGet();
     }
 
-    /** A request was refused for budget: a WARN at most every 10 s, with how many were refused meanwhile. */
+    /** A request or connection was refused for budget: a WARN at most every 10 s, with how many were refused meanwhile. */
     void overBudget(MemoryBudget budget) {
         int refused = budgetRefusalsSinceWarning.incrementAndGet();
         long last = lastBudgetWarning.get();
         long now = System.nanoTime();
         if (now - last > TimeUnit.SECONDS.toNanos(10) && lastBudgetWarning.compareAndSet(last, now)) {
             budgetRefusalsSinceWarning.addAndGet(-refused);
-            LOG.warnf("memory budget for %s reviews exhausted (%d of %d KiB held, %d waiting): %d review(s) answered "
-                    + "503 since the last warning", budget.name(), budget.inUse() / 1024, budget.capacity() / 1024,
+            LOG.warnf("memory budget lane \"%s\" exhausted (%d of %d KiB held, %d waiting): %d request(s) or connection(s) "
+                    + "refused since the last warning", budget.name(), budget.inUse() / 1024, budget.capacity() / 1024,
                     budget.waiting(), refused);
         }
     }

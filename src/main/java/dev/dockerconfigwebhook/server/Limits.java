@@ -41,7 +41,30 @@ final class Limits {
      * HTTP/2 streams per connection. The API server's Go client opens another connection when a connection is full,
      * so this bounds the work one connection can start without ever blocking the API server.
      */
-    static final long MAX_CONCURRENT_STREAMS = 64;
+    static final int MAX_CONCURRENT_STREAMS = 8;
+
+    /**
+     * HTTP/2 flow-control window of each stream: what a client may send before the webhook reads it. Vert.x copies a
+     * stream's data as it arrives and returns the window only when the data is read, so a stream paused while it
+     * waits for budget holds up to this much. The protocol's default: a smaller one (16 KiB) stalled the JDK's
+     * HTTP/2 client on large bodies, and every client handles the default.
+     */
+    static final int HTTP2_STREAM_WINDOW_BYTES = 65_535;
+
+    /**
+     * The connection's window: room for every stream's window and one more, so streams paused for budget can never
+     * use up the window that the streams being read need (with Netty's default of 64 KiB, one paused stream stalled
+     * the whole connection).
+     */
+    static final int HTTP2_CONNECTION_WINDOW_BYTES = (MAX_CONCURRENT_STREAMS + 1) * HTTP2_STREAM_WINDOW_BYTES;
+
+    /**
+     * What a connection can make the webhook hold that no request has been charged for yet (unread data, TLS and codec
+     * state), charged to the connection budget while it is open: a flood of connections is refused before it can
+     * fill the heap. HTTP/1 stops reading while a request waits; HTTP/2 holds at most its connection window.
+     */
+    static final long HTTP1_CONNECTION_COST = 48 * 1024;
+    static final long HTTP2_CONNECTION_COST = HTTP2_CONNECTION_WINDOW_BYTES + 32 * 1024;
 
     /** Request line and headers: an AdmissionReview call has a short path and a handful of headers. */
     static final int MAX_INITIAL_LINE_BYTES = 4096;
@@ -50,6 +73,9 @@ final class Limits {
     /** Share of the maximum heap that requests in flight may hold; the rest is the application's own and GC room. */
     static final double BUDGET_SHARE_OF_HEAP = 0.5;
 
+    /** Of that budget, the share for open connections (see {@link #HTTP1_CONNECTION_COST}). */
+    static final double CONNECTION_SHARE_OF_BUDGET = 0.3;
+
     /** Of that budget, the share reserved for small reviews. */
-    static final double SMALL_SHARE_OF_BUDGET = 0.125;
+    static final double SMALL_SHARE_OF_BUDGET = 0.1;
 }

@@ -22,16 +22,43 @@ final class PackagedWebhook {
      * properties and {@code env}, and returns once {@code port} accepts a TLS handshake.
      */
     static Process start(Path log, int port, Map<String, String> env, String... jvmOptions) throws Exception {
-        Files.createDirectories(log.getParent());
         List<String> command = new java.util.ArrayList<>(List.of("java"));
         command.addAll(List.of(jvmOptions));
         command.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.putIfAbsent("WEBHOOK_TLS_CERT", "target/certificates/dev.crt");
+        all.putIfAbsent("WEBHOOK_TLS_KEY", "target/certificates/dev.key");
+        return start(log, port, all, Path.of("."), command);
+    }
+
+    /**
+     * Starts the jar the way deploy/base/deployment.yaml runs it: its JAVA_OPTS and MALLOC_ARENA_MAX (read from that
+     * file, so they cannot drift), from the application folder (the AppCDS path in JAVA_OPTS is relative to it), with
+     * only the certificate paths and {@code env} set.
+     */
+    static Process startAsDeployed(Path log, int port, Map<String, String> env) throws Exception {
+        Map<String, String> deployed = DeployedContainer.env();
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("MALLOC_ARENA_MAX", deployed.get("MALLOC_ARENA_MAX"));
+        all.put("WEBHOOK_TLS_CERT", Path.of("target/certificates/dev.crt").toAbsolutePath().toString());
+        all.put("WEBHOOK_TLS_KEY", Path.of("target/certificates/dev.key").toAbsolutePath().toString());
+        List<String> command = new java.util.ArrayList<>(List.of("java"));
+        command.addAll(List.of(deployed.get("JAVA_OPTS").trim().split("\\s+")));
+        command.addAll(List.of("-jar", "quarkus-run.jar"));
+        return start(log, port, all, Path.of("target/quarkus-app"), command);
+    }
+
+    private static Process start(Path log, int port, Map<String, String> env, Path directory, List<String> command)
+            throws Exception {
+        Files.createDirectories(log.getParent());
+        ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toAbsolutePath().toFile());
         builder.environment().keySet().removeIf(name -> name.startsWith("QUARKUS_") || name.startsWith("WEBHOOK_"));
-        builder.environment().put("WEBHOOK_TLS_CERT", "target/certificates/dev.crt");
-        builder.environment().put("WEBHOOK_TLS_KEY", "target/certificates/dev.key");
         builder.environment().putAll(env);
-        Process process = builder.start();
+        return awaitHandshake(builder.start(), port, log);
+    }
+
+    private static Process awaitHandshake(Process process, int port, Path log) throws Exception {
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (true) {
             try (SSLSocket socket = connect(port)) {

@@ -1,0 +1,433 @@
+package dev.dockerconfigwebhook.packaged;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dockerconfigwebhook.testing.Expectation;
+import dev.dockerconfigwebhook.testing.Fixtures;
+import dev.dockerconfigwebhook.testing.JsonPatch;
+import dev.dockerconfigwebhook.testing.Reviews;
+import dev.dockerconfigwebhook.testing.TestTls;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packaged jar, started exactly as deploy/base/deployment.yaml runs it (its JAVA_OPTS, -Xmx and
+ * ExitOnOutOfMemoryError included), under every attack that once took it down or filled its log. After each attack
+ * the process must be alive and answer a normal review correctly. Outcomes and liveness are asserted, never timings;
+ * every loop is bounded, and all traffic goes to this test's own process on loopback.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class HostileInputIT {
+
+    private static final Path LOG = Path.of("target/it-logs/hostile-input.log");
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final Expectation NORMAL = Expectation.ALL.stream()
+            .filter(e -> e.fixture().equals("update-kubectl-edit-password-only.json")).findFirst().orElseThrow();
+
+    private static Process webhook;
+    private static int port;
+    private static HttpClient http;
+    /** Opened at the start and left stalled: the server must cut them after its 30 s deadline. */
+    private static final List<StalledConnection> stalled = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        port = PackagedWebhook.freePort();
+        webhook = PackagedWebhook.startAsDeployed(LOG, port, Map.of("WEBHOOK_PORT", String.valueOf(port),
+                "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort())));
+        http = HttpClient.newBuilder().sslContext(TestTls.devTrust()).version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        // A request head that never completes, and a body that stops halfway: both must be cut by the server.
+        stalled.add(StalledConnection.open(port, "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl"));
+        stalled.add(StalledConnection.open(port, "POST /mutate HTTP/1.1\r\nHost: localhost\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"apiVersion\":"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (StalledConnection connection : stalled) connection.socket.close();
+        if (webhook != null) {
+            webhook.destroy();
+            webhook.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @AfterEach
+    void aliveAndCorrect() throws Exception {
+        assertTrue(webhook.isAlive(), "the webhook process is alive; see " + LOG);
+        HttpResponse<byte[]> answer = post(Fixtures.bytes(NORMAL.fixture()));
+        assertEquals(200, answer.statusCode(), "a normal review is answered");
+        NORMAL.assertAnswer(answer.body());
+    }
+
+    @Test
+    @Order(1)
+    void craftedDocumentTwiceAtOnceIsAnsweredWithAWarning() throws Exception {
+        // 350,000 members: a 2.1 MB document, a 2.8 MB review, under the API server's 3 MiB request limit.
+        byte[] crafted = Reviews.create("crafted", "crafted", Reviews.craftedDocument(350_000));
+        assertTrue(crafted.length > 2_700_000 && crafted.length < 3 * 1024 * 1024, "size " + crafted.length);
+        List<CompletableFuture<HttpResponse<String>>> answers = List.of(postAsync(crafted), postAsync(crafted));
+        for (CompletableFuture<HttpResponse<String>> future : answers) {
+            HttpResponse<String> answer = future.get(60, TimeUnit.SECONDS);
+            assertEquals(200, answer.statusCode(), answer.body());
+            JsonNode response = MAPPER.readTree(answer.body()).path("response");
+            assertTrue(response.path("allowed").asBoolean());
+            assertFalse(response.has("patch"));
+            assertEquals(".dockerconfigjson is larger than the 1 MiB a Secret can hold; left unchanged, not parsed",
+                    response.path("warnings").path(0).asText());
+        }
+    }
+
+    @Test
+    @Order(2)
+    void sixteenConcurrentOneMebibyteUpdatesAreAllAnsweredCorrectly() throws Exception {
+        String document = Reviews.staleDocument(10_000);
+        assertTrue(document.length() > 900_000 && document.length() < 1024 * 1024, "a ~1 MiB secret: " + document.length());
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            answers.add(postAsync(Reviews.update("big-" + i, document)));
+        }
+        for (int i = 0; i < answers.size(); i++) {
+            HttpResponse<String> answer = answers.get(i).get(60, TimeUnit.SECONDS);
+            assertEquals(200, answer.statusCode(), "review " + i + ": " + answer.body());
+            assertAllAuthsFixed(answer.body(), "big-" + i, document, 10_000);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void sixteenChunkedBodiesOverTheLimitAreRefused() throws Exception {
+        List<Integer> statuses = inParallel(16, i -> {
+            try (SSLSocket socket = PackagedWebhook.connect(port)) {
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                byte[] chunk = new byte[64 * 1024];
+                java.util.Arrays.fill(chunk, (byte) ' ');
+                try {
+                    for (int sent = 0; sent < 9 * 1024 * 1024; sent += chunk.length) { // 9 MiB > the 8 MiB limit
+                        out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                        out.write(chunk);
+                        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    }
+                    out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                } catch (IOException refusedMidway) {
+                    // the server answered and closed while we were still sending: read what it said
+                }
+                return RawResponse.read(socket.getInputStream()).status();
+            }
+        });
+        for (int status : statuses) {
+            assertTrue(status == 413 || status == 503 || status == -1, "refused: " + statuses);
+        }
+    }
+
+    @Test
+    @Order(4)
+    void slowUploadsDoNotStarveNormalReviews() throws Exception {
+        ExecutorService senders = Executors.newFixedThreadPool(16);
+        List<SSLSocket> sockets = new ArrayList<>();
+        AtomicLong sent = new AtomicLong();
+        long until = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+        try {
+            for (int i = 0; i < 16; i++) {
+                SSLSocket socket = PackagedWebhook.connect(port);
+                sockets.add(socket);
+                senders.submit(() -> {
+                    OutputStream out = socket.getOutputStream();
+                    out.write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: " + 8 * 1024 * 1024 + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    byte[] slice = new byte[30 * 1024]; // 300 KB/s
+                    java.util.Arrays.fill(slice, (byte) ' ');
+                    while (System.nanoTime() < until) {
+                        out.write(slice);
+                        out.flush();
+                        sent.addAndGet(slice.length);
+                        Thread.sleep(100);
+                    }
+                    return null;
+                });
+            }
+            Thread.sleep(2500); // every slow upload has been granted or refused its budget by now
+            for (int i = 0; i < 5; i++) {
+                aliveAndCorrect(); // normal reviews go through while the uploads crawl
+            }
+        } finally {
+            senders.shutdownNow();
+            senders.awaitTermination(10, TimeUnit.SECONDS);
+            for (SSLSocket socket : sockets) socket.close();
+        }
+        assertTrue(sent.get() > 0, "the slow uploads sent data");
+    }
+
+    @Test
+    @Order(5)
+    void oneHttp2ConnectionWithManyLargeStreamsIsBounded() throws Exception {
+        HttpClient h2 = HttpClient.newBuilder().sslContext(TestTls.devTrust()).version(HttpClient.Version.HTTP_2).build();
+        String document = Reviews.staleDocument(6_000);
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            byte[] body = Reviews.update("h2-" + i, document);
+            answers.add(h2.sendAsync(HttpRequest.newBuilder(mutate()).timeout(Duration.ofSeconds(60))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        int answered = 0;
+        for (CompletableFuture<HttpResponse<String>> future : answers) {
+            try {
+                HttpResponse<String> answer = future.get(90, TimeUnit.SECONDS);
+                assertEquals(HttpClient.Version.HTTP_2, answer.version());
+                assertTrue(answer.statusCode() == 200 || answer.statusCode() == 503, answer.statusCode() + " " + answer.body());
+                if (answer.statusCode() == 200) answered++;
+            } catch (java.util.concurrent.ExecutionException e) {
+                // refused or reset by the server (the client's own limits); the server's liveness is what is under test
+            }
+        }
+        assertTrue(answered > 0, "some of the streams were answered");
+    }
+
+    @Test
+    @Order(6)
+    void requestControlledValuesCannotForgeOrFloodLogLines() throws Exception {
+        String forged = "x\n2026-01-01 00:00:00,000 INFO  [dev.dockerconfigwebhook] FORGED LINE";
+        String uid = "u\r\u001b[31mred\u2028sep\u2029para\u202eevil";
+        String hugeUid = "h".repeat(1024 * 1024);
+        assertEquals(200, post(Reviews.create(uid, forged, Reviews.staleDocument(1))).statusCode());
+        assertEquals(200, post(Reviews.create(hugeUid, "huge-uid", Reviews.staleDocument(1))).statusCode());
+        String registry = "evil.io\n2026-01-01 00:00:00,000 INFO FORGED REGISTRY";
+        String document = "{\"auths\":{" + Reviews.json(registry) + ":{\"username\":\"u\",\"password\":\"p\"}}}";
+        assertEquals(200, post(Reviews.create("forged-registry", "forged-registry", document)).statusCode());
+        waitForLog("name=huge-uid");
+
+        List<String> lines = Files.readAllLines(LOG, StandardCharsets.UTF_8);
+        for (String line : lines) {
+            assertFalse(line.contains("FORGED") && !line.contains("review uid="), "a forged line: " + line);
+            assertTrue(line.length() < 4096, "a log line of " + line.length() + " characters");
+            for (char c : new char[] {'\r', '\u001b', '\u2028', '\u2029', '\u202e'}) {
+                assertTrue(line.indexOf(c) < 0, "raw control character U+" + Integer.toHexString(c) + " in: " + line);
+            }
+        }
+        assertTrue(lines.stream().anyMatch(l -> l.contains("name=\"x\\n2026-01-01")), "the name is escaped, not dropped");
+    }
+
+    @Test
+    @Order(7)
+    void clientsThatGiveUpOrSendGarbageCostOneQuietLine() throws Exception {
+        // The API server gives up after timeoutSeconds: half a body, then the connection closes.
+        for (int i = 0; i < 20; i++) {
+            try (SSLSocket socket = PackagedWebhook.connect(port)) {
+                socket.getOutputStream().write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                        + "application/json\r\nContent-Length: 100000\r\n\r\n" + " ".repeat(50_000))
+                        .getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+            }
+        }
+        // An HTTP/2 client whose connection preface is garbage.
+        for (int i = 0; i < 5; i++) {
+            try (SSLSocket socket = (SSLSocket) TestTls.devTrust().getSocketFactory().createSocket("localhost", port)) {
+                SSLParameters parameters = socket.getSSLParameters();
+                parameters.setApplicationProtocols(new String[] {"h2"});
+                socket.setSSLParameters(parameters);
+                socket.setSoTimeout(10_000);
+                socket.startHandshake();
+                assertEquals("h2", socket.getApplicationProtocol());
+                socket.getOutputStream().write("GARBAGE / HTTP/9.9\r\n\r\nnot a preface at all".getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                drain(socket.getInputStream());
+            }
+        }
+        // Request line and headers over Netty's limits: 414 and 431 with the same JSON error body as everything else.
+        RawResponse longLine = raw("POST /mutate?" + "q".repeat(8000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        assertEquals(414, longLine.status());
+        assertTrue(longLine.body().startsWith("{\"error\":\""), longLine.body());
+        RawResponse bigHeaders = raw("POST /mutate HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "h".repeat(20_000) + "\r\n\r\n");
+        assertEquals(431, bigHeaders.status());
+        assertTrue(bigHeaders.body().startsWith("{\"error\":\""), bigHeaders.body());
+        RawResponse garbage = raw("\u0001\u0002 garbage\r\n\r\n");
+        assertEquals(400, garbage.status());
+        assertTrue(garbage.body().startsWith("{\"error\":\""), garbage.body());
+
+        waitForLog("review abandoned");
+        String log = Files.readString(LOG, StandardCharsets.UTF_8);
+        assertTrue(log.contains("review abandoned:"), "a client abort is one INFO line");
+    }
+
+    @Test
+    @Order(100)
+    void stalledRequestHeadsAndBodiesAreCutAndNothingWentWrong() throws Exception {
+        for (StalledConnection connection : stalled) {
+            assertTrue(connection.closedByServer.await(60, TimeUnit.SECONDS),
+                    "the server closed a stalled connection: " + connection.sent.lines().findFirst().orElse(""));
+        }
+        String log = Files.readString(LOG, StandardCharsets.UTF_8);
+        assertTrue(log.contains("review dropped: not complete within 30 s"), "the stalled body was dropped");
+        for (String line : log.lines().toList()) {
+            assertFalse(line.contains(" ERROR ") || line.contains("OutOfMemoryError") || line.startsWith("\tat ")
+                    || line.contains("Exception:") && !line.contains("DEBUG"), "no error or stack trace: " + line);
+        }
+        for (String credential : Fixtures.credentialValues()) {
+            assertFalse(log.contains(credential), "no credential value in the log");
+        }
+    }
+
+    // --- helpers
+
+    /** All entries of the answer's patched document carry the auth of their username and (new) password. */
+    private static void assertAllAuthsFixed(String answer, String uid, String document, int registries) throws Exception {
+        JsonNode response = MAPPER.readTree(answer).path("response");
+        assertEquals(uid, response.path("uid").asText());
+        JsonNode patch = MAPPER.readTree(Base64.getDecoder().decode(response.path("patch").asText()));
+        JsonNode object = MAPPER.readTree(Reviews.update(uid, document)).path("request").path("object");
+        JsonNode patched = JsonPatch.apply(patch, object);
+        JsonNode auths = MAPPER.readTree(Base64.getDecoder().decode(patched.path("data").path(".dockerconfigjson").asText()))
+                .path("auths");
+        assertEquals(registries, auths.size());
+        for (int i = 0; i < registries; i += 997) {
+            assertEquals(Reviews.b64("u" + i + ":new-" + i), auths.path("r" + i + ".example.com").path("auth").asText());
+        }
+    }
+
+    private static URI mutate() {
+        return URI.create("https://localhost:" + port + "/mutate");
+    }
+
+    private static HttpResponse<byte[]> post(byte[] body) throws Exception {
+        return http.send(HttpRequest.newBuilder(mutate()).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static CompletableFuture<HttpResponse<String>> postAsync(byte[] body) {
+        // One client per request: HTTP/1.1, so each review has a connection of its own, as in a burst.
+        HttpClient client = HttpClient.newBuilder().sslContext(TestTls.devTrust()).version(HttpClient.Version.HTTP_1_1).build();
+        return client.sendAsync(HttpRequest.newBuilder(mutate()).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static RawResponse raw(String request) throws IOException {
+        try (SSLSocket socket = PackagedWebhook.connect(port)) {
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            return RawResponse.read(socket.getInputStream());
+        }
+    }
+
+    private static void drain(InputStream in) {
+        try {
+            in.readAllBytes();
+        } catch (IOException closed) {
+            // closed by the server, as it should be
+        }
+    }
+
+    private static void waitForLog(String text) throws Exception {
+        for (int i = 0; i < 100 && !Files.readString(LOG, StandardCharsets.UTF_8).contains(text); i++) {
+            Thread.sleep(100);
+        }
+    }
+
+    private interface Client<T> {
+        T run(int index) throws Exception;
+    }
+
+    private static <T> List<T> inParallel(int clients, Client<T> client) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<T>> futures = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                int index = i;
+                futures.add(pool.submit(() -> client.run(index)));
+            }
+            List<T> results = new ArrayList<>();
+            for (Future<T> future : futures) results.add(future.get(60, TimeUnit.SECONDS));
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** A status and body read off a raw HTTP/1.1 connection; status -1 when the server closed without answering. */
+    record RawResponse(int status, String body) {
+        static RawResponse read(InputStream in) {
+            try {
+                byte[] all = in.readAllBytes(); // every response here ends with the connection closing
+                String text = new String(all, StandardCharsets.UTF_8);
+                // HTTP/1.0 where Netty could not read the request's version (a request line cut at the limit).
+                if (!text.startsWith("HTTP/1.1 ") && !text.startsWith("HTTP/1.0 ")) return new RawResponse(-1, text);
+                int split = text.indexOf("\r\n\r\n");
+                return new RawResponse(Integer.parseInt(text.substring(9, 12)), split < 0 ? "" : text.substring(split + 4));
+            } catch (IOException reset) {
+                return new RawResponse(-1, "");
+            }
+        }
+    }
+
+    /** A connection that sent {@code sent} and then nothing; a thread waits for the server to close it. */
+    private static final class StalledConnection {
+        final SSLSocket socket;
+        final String sent;
+        final java.util.concurrent.CountDownLatch closedByServer = new java.util.concurrent.CountDownLatch(1);
+
+        private StalledConnection(SSLSocket socket, String sent) {
+            this.socket = socket;
+            this.sent = sent;
+        }
+
+        static StalledConnection open(int port, String sent) throws IOException {
+            SSLSocket socket = PackagedWebhook.connect(port);
+            socket.setSoTimeout(0);
+            socket.getOutputStream().write(sent.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            StalledConnection connection = new StalledConnection(socket, sent);
+            Thread reader = new Thread(() -> {
+                try {
+                    while (socket.getInputStream().read() >= 0) {
+                        // a response, if any, then the close
+                    }
+                } catch (IOException reset) {
+                    // closed either way
+                }
+                connection.closedByServer.countDown();
+            }, "stalled-connection-reader");
+            reader.setDaemon(true);
+            reader.start();
+            return connection;
+        }
+    }
+}
