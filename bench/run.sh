@@ -37,8 +37,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -addext subjectAltName=DNS:localhost -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
 
 start_java() {
-  QUARKUS_TLS_KEY_STORE_PEM_0_CERT="$work/tls.crt" QUARKUS_TLS_KEY_STORE_PEM_0_KEY="$work/tls.key" \
-  QUARKUS_HTTP_SSL_PORT=$JAVA_PORT QUARKUS_MANAGEMENT_PORT=$JAVA_MGMT_PORT \
+  WEBHOOK_TLS_CERT="$work/tls.crt" WEBHOOK_TLS_KEY="$work/tls.key" \
+  WEBHOOK_PORT=$JAVA_PORT QUARKUS_MANAGEMENT_PORT=$JAVA_MGMT_PORT \
     bash -c 'cd target/quarkus-app && exec java '"$JAVA_OPTS"' -jar quarkus-run.jar' >"$work/java.log" 2>&1 &
   java_pid=$!; pids+=("$java_pid")
 }

@@ -80,6 +80,10 @@ final class ReviewExchange {
         body = new byte[(int) (declaredLength >= 0 ? declaredLength : Math.min(Limits.SMALL_BODY_BYTES, Limits.MAX_BODY_BYTES))];
         request.handler(this::append);
         request.endHandler(v -> decide());
+        if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+            // The client holds its body until told to send it: now, and not before the budget was granted.
+            request.response().writeContinue();
+        }
         request.resume();
     }
 

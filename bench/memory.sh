@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Memory of the packaged webhook, started exactly as deploy/base/deployment.yaml runs it (its JAVA_OPTS and
+# MALLOC_ARENA_MAX, read from that file), under the inputs that used to exhaust its heap. Prints, per phase, in MiB: the
+# peak RSS (sampled every 100 ms from /proc), the peak heap in use and the live heap after full GCs (from -Xlog:gc),
+# plus the answers' status codes; and
+# the heap each review allocates by size next to what the memory budget charges for it (bench/HeapPerReview.java).
+#
+#   ./mvnw -B package -DskipTests && bench/memory.sh      # needs curl, openssl, python3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${PORT:-18443} MGMT_PORT=${MGMT_PORT:-19000}
+for tool in curl openssl python3; do command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
+[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
+work=$(mktemp -d); pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+env_of() { sed -n "/name: $1/{n;s/^ *value: \"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p}" deploy/base/deployment.yaml; }
+JAVA_OPTS=$(env_of JAVA_OPTS); export MALLOC_ARENA_MAX=$(env_of MALLOC_ARENA_MAX)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+python3 bench/make-review.py 10000 "$work/update-1mib.json"
+python3 - "$work/crafted.json" <<'PY'
+import base64, json, sys
+doc = '{"auths":{' + ','.join(['"a":0'] * 350000) + '}}'
+review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "crafted",
+          "operation": "CREATE", "name": "crafted", "namespace": "default", "object": {"apiVersion": "v1",
+          "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+          "data": {".dockerconfigjson": base64.b64encode(doc.encode()).decode()}}}}
+open(sys.argv[1], "w").write(json.dumps(review))
+PY
+
+echo "# $(java -version 2>&1 | head -1); JAVA_OPTS=$JAVA_OPTS MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX"
+echo "# bodies: $(stat -c %s "$work/update-1mib.json") B (1 MiB secret, UPDATE), $(stat -c %s "$work/crafted.json") B (crafted)"
+(cd target/quarkus-app && WEBHOOK_TLS_CERT="$work/tls.crt" WEBHOOK_TLS_KEY="$work/tls.key" WEBHOOK_PORT=$PORT \
+  QUARKUS_MANAGEMENT_PORT=$MGMT_PORT exec java $JAVA_OPTS -Xlog:gc:file="$work/gc.log" -jar quarkus-run.jar) \
+  >"$work/webhook.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do curl -sf "http://localhost:$MGMT_PORT/q/health/ready" >/dev/null && break; sleep 0.1; done
+grep -o "memory budget.*" "$work/webhook.log" | head -1
+
+rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status"; }
+post() { curl -sk --http1.1 -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
+  --data-binary @"$1" "https://localhost:$PORT/mutate"; }
+gc_mark() { wc -l <"$work/gc.log"; }
+# Since GC log line $1 ("... Pause Young (Allocation Failure) 40M->12M(61M) ..."): the largest heap left after a
+# full GC (what was live), and the largest heap in use before any GC (what the heap had to hold, garbage included).
+# After a young GC, Serial still counts dead arrays in the old generation, so only full GCs measure live data.
+live_after_full_gc() { tail -n +"$1" "$work/gc.log" | grep 'Pause Full' | grep -o -- '->[0-9]*M' | tr -d '>M-' | sort -n | tail -1; }
+heap_before_gc() { tail -n +"$1" "$work/gc.log" | grep -o -- ' [0-9]*M->' | tr -d ' M>-' | sort -n | tail -1; }
+phase() { # name, command...
+  local name=$1; shift
+  local mark; mark=$(gc_mark); local peak=0
+  ( "$@" >"$work/answers" ) & local job=$!
+  while kill -0 "$job" 2>/dev/null; do r=$(rss); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.1; done
+  wait "$job" || true
+  kill -0 "$pid" || { echo "$name: THE WEBHOOK DIED"; tail -5 "$work/webhook.log"; exit 1; }
+  printf '%-34s rss_peak=%-4s heap_peak=%-3s live_after_full_gc=%-3s answers: %s\n' "$name" "$peak" \
+    "$(heap_before_gc "$mark")" "$(live_after_full_gc "$mark")" \
+    "$(sort "$work/answers" | uniq -c | awk '{printf "%s x%s ", $2, $1}')"
+}
+burst() { for _ in $(seq 1 16); do post "$work/update-1mib.json" & done; wait; }
+crafted() { post "$work/crafted.json" & post "$work/crafted.json" & wait; }
+normal() { for _ in $(seq 1 200); do post src/test/resources/admission/update-kubectl-edit-password-only.json; done; }
+
+phase "idle, after start-up" sleep 5
+phase "200 normal reviews, one at a time" normal
+phase "16 x 1 MiB UPDATE at once" burst
+phase "16 x 1 MiB UPDATE at once (again)" burst
+phase "crafted 2.8 MB document x2" crafted
+phase "idle, after the attacks" sleep 10
+echo "steady RSS after the attacks: $(rss) MiB"
+
+echo; echo "## heap allocated per review (an upper bound on what it holds at once) vs what the budget charges"
+./mvnw -q -B dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" >/dev/null
+java -Djava.util.logging.config.file=/dev/null -cp "target/classes:$(cat "$work/cp.txt")" bench/HeapPerReview.java
