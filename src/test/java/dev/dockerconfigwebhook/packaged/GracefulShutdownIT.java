@@ -83,6 +83,33 @@ class GracefulShutdownIT {
         }
     }
 
+    /**
+     * A stalled upload (half a body, then silence) does not hold SIGTERM hostage: the drain gives up after
+     * quarkus.shutdown.timeout (3 s here, to keep the test short; 20 s as deployed) and the process exits.
+     */
+    @Test
+    void aStalledUploadDoesNotHoldTheShutdownBeyondTheTimeout() throws Exception {
+        int port = PackagedWebhook.freePort();
+        webhook = PackagedWebhook.start(Path.of("target/it-logs/graceful-shutdown-stalled.log"), port,
+                Map.of("WEBHOOK_PORT", String.valueOf(port), "QUARKUS_SHUTDOWN_TIMEOUT", "3s",
+                        "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort())), "-Xmx64m");
+        byte[] body = Fixtures.bytes("update-kubectl-edit-password-only.json");
+        try (SSLSocket stalled = PackagedWebhook.connect(port)) {
+            stalled.getOutputStream().write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                    + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            stalled.getOutputStream().write(body, 0, body.length / 2);
+            stalled.getOutputStream().flush();
+            Thread.sleep(500);
+            long sigterm = System.nanoTime();
+            webhook.destroy(); // SIGTERM
+            assertTrue(webhook.waitFor(15, TimeUnit.SECONDS), "the process exits although the upload never completes");
+            long exitedAfter = Duration.ofNanos(System.nanoTime() - sigterm).toMillis();
+            assertTrue(exitedAfter >= 2_500, "it did wait for the upload first: " + exitedAfter + " ms");
+        }
+        String log = Files.readString(Path.of("target/it-logs/graceful-shutdown-stalled.log"));
+        assertTrue(log.contains("shutdown: 1 review(s) still incomplete after 3 s; closing"), "the drain gave up, and said so");
+    }
+
     /** Reads one HTTP/1.1 response with a Content-Length body. */
     private static String readResponse(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
