@@ -51,13 +51,30 @@ heap_before_gc() { tail -n +"$1" "$work/gc.log" | grep -o -- ' [0-9]*M->' | tr -
 phase() { # name, command...
   local name=$1; shift
   local mark; mark=$(gc_mark); local peak=0
-  ( "$@" >"$work/answers" ) & local job=$!
+  ( "$@" >"$work/answers" 2>"$work/phase-note" ) & local job=$!
   while kill -0 "$job" 2>/dev/null; do r=$(rss); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.1; done
   wait "$job" || true
   kill -0 "$pid" || { echo "$name: THE WEBHOOK DIED"; tail -5 "$work/webhook.log"; exit 1; }
   printf '%-34s rss_peak=%-4s heap_peak=%-3s live_after_full_gc=%-3s answers: %s\n' "$name" "$peak" \
     "$(heap_before_gc "$mark")" "$(live_after_full_gc "$mark")" \
     "$(sort "$work/answers" | uniq -c | awk '{printf "%s x%s ", $2, $1}')"
+  [ -s "$work/phase-note" ] && sed 's/^/    /' "$work/phase-note"; : >"$work/phase-note"
+}
+# Normal reviews one after another while an attack runs: each one's latency (curl's time_total, TLS handshake on a
+# new connection included) goes to $work/latency, and the phase line reports their count and the slowest.
+normal_meanwhile() {
+  : >"$work/latency"
+  while [ ! -e "$work/attack-done" ]; do
+    curl -sk --http1.1 -o /dev/null -w '%{time_total}\n' --max-time 10 -H 'Content-Type: application/json' \
+      --data-binary @src/test/resources/admission/update-kubectl-edit-password-only.json \
+      "https://localhost:$PORT/mutate" >>"$work/latency"
+    sleep 0.05
+  done
+}
+with_normal_reviews() {
+  rm -f "$work/attack-done"; normal_meanwhile & local watcher=$!
+  "$@"; touch "$work/attack-done"; wait "$watcher"
+  sort -n "$work/latency" | awk '{v[NR]=$1} END {printf "normal reviews meanwhile: %d, slowest %.0f ms\n", NR, v[NR]*1000}' >&2
 }
 burst() { for _ in $(seq 1 16); do post "$work/update-1mib.json" & done; wait; }
 crafted() { post "$work/crafted.json" & post "$work/crafted.json" & wait; }
@@ -65,9 +82,9 @@ normal() { for _ in $(seq 1 200); do post src/test/resources/admission/update-ku
 
 phase "idle, after start-up" sleep 5
 phase "200 normal reviews, one at a time" normal
-phase "16 x 1 MiB UPDATE at once" burst
-phase "16 x 1 MiB UPDATE at once (again)" burst
-phase "crafted 2.8 MB document x2" crafted
+phase "16 x 1 MiB UPDATE at once" with_normal_reviews burst
+phase "16 x 1 MiB UPDATE at once (again)" with_normal_reviews burst
+phase "crafted 2.8 MB document x2" with_normal_reviews crafted
 phase "idle, after the attacks" sleep 10
 echo "steady RSS after the attacks: $(rss) MiB"
 

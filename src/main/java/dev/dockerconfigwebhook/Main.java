@@ -1,6 +1,7 @@
 package dev.dockerconfigwebhook;
 
 import dev.dockerconfigwebhook.audit.AuditCommand;
+import dev.dockerconfigwebhook.startup.ArchiveWarmUp;
 import dev.dockerconfigwebhook.startup.CryptoWarmUp;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -9,7 +10,8 @@ import java.util.Arrays;
 
 /**
  * Entry point. {@code audit ...} runs the audit command and exits, without starting the server (it needs no
- * certificate); anything else starts the webhook.
+ * certificate); {@code archive-warm-up} starts the webhook once for an AppCDS archive ({@link ArchiveWarmUp});
+ * anything else starts the webhook.
  */
 @QuarkusMain
 public final class Main {
@@ -27,6 +29,16 @@ public final class Main {
         // writes; reading existing key stores uses the counts stored in them.
         System.setProperty("keystore.pkcs12.keyPbeIterationCount", "1");
         CryptoWarmUp.startInBackground();
+        if (args.length > 0 && args[0].equals("archive-warm-up")) {
+            int exit;
+            try {
+                exit = ArchiveWarmUp.run();
+            } catch (Exception e) {
+                System.err.println("archive warm-up failed: " + e.getClass().getName());
+                exit = 1;
+            }
+            System.exit(exit);
+        }
         Quarkus.run(args);
     }
 }
