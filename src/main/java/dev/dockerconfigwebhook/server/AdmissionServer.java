@@ -10,6 +10,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
@@ -58,6 +59,7 @@ public class AdmissionServer {
     private final MemoryBudget smallRequests;
     private final MemoryBudget largeRequests;
     private final List<HttpServer> servers = new ArrayList<>();
+    private WorkerExecutor largeDecisions;
     private final Map<HttpConnection, ConnectionState> connections = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong lastBudgetWarning = new AtomicLong(System.nanoTime() - TimeUnit.MINUTES.toNanos(1));
@@ -105,6 +107,9 @@ public class AdmissionServer {
                 .setMaxHeaderSize(Limits.MAX_HEADER_BYTES)
                 .setCompressionSupported(false)
                 .setDecompressionSupported(false);
+        // Large documents are decided one at a time, off the event loops: a core always stays free for TLS and for the
+        // small reviews, which every ordinary pull secret is (two large ones fit the budget at once anyway).
+        largeDecisions = vertx.createSharedWorkerExecutor("large-reviews", 1);
         // One server per core, all on one port: Vert.x spreads connections over their event loops.
         int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
         // A configured 0 (tests) means one random port that every instance shares: Vert.x spells that -1.
@@ -151,6 +156,10 @@ public class AdmissionServer {
 
     MemoryBudget largeRequests() {
         return largeRequests;
+    }
+
+    WorkerExecutor largeDecisions() {
+        return largeDecisions;
     }
 
     /** What one connection has done so far; touched on its event loop, read by the drain. */
@@ -353,6 +362,7 @@ public class AdmissionServer {
             server.close();
         }
         servers.clear();
+        if (largeDecisions != null) largeDecisions.close();
         port = -1;
     }
 
