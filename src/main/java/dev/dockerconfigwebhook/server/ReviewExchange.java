@@ -77,7 +77,8 @@ final class ReviewExchange {
         if (waitTimer >= 0) {
             vertx.cancelTimer(waitTimer);
         }
-        body = new byte[(int) (declaredLength >= 0 ? declaredLength : Math.min(Limits.SMALL_BODY_BYTES, Limits.MAX_BODY_BYTES))];
+        // Exactly the declared size; without one, a small start that append() grows up to the limit.
+        body = new byte[(int) (declaredLength >= 0 ? declaredLength : Limits.SMALL_BODY_BYTES)];
         request.handler(this::append);
         request.endHandler(v -> decide());
         if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
