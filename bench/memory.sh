@@ -16,7 +16,7 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT
 
 env_of() { sed -n "/name: $1/{n;s/^ *value: \"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p}" deploy/base/deployment.yaml; }
-JAVA_OPTS=$(env_of JAVA_OPTS); export MALLOC_ARENA_MAX=$(env_of MALLOC_ARENA_MAX)
+JAVA_OPTS=${JAVA_OPTS:-$(env_of JAVA_OPTS)}; export MALLOC_ARENA_MAX=$(env_of MALLOC_ARENA_MAX)  # JAVA_OPTS=... to try other flags
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
 python3 bench/make-review.py 10000 "$work/update-1mib.json"
