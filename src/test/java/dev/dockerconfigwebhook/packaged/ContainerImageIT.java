@@ -73,11 +73,17 @@ class ContainerImageIT {
                 "--build-arg", "REVISION=it-revision", "--build-arg", "SOURCE=it-source", "-t", IMAGE, ".");
     }
 
+    /**
+     * Leaves only the cached base behind: on vfs every layer is a full copy of the root filesystem (~450 MB), so the
+     * image, its intermediate layers and any left from earlier runs would otherwise fill the disk run after run.
+     */
     @AfterAll
-    static void removeContainer() throws Exception {
+    static void removeContainerAndImage() throws Exception {
         if (container != null) {
             run(Duration.ofMinutes(1), false, "podman", "rm", "-f", container);
         }
+        run(Duration.ofMinutes(2), false, "podman", "rmi", "-f", IMAGE);
+        run(Duration.ofMinutes(5), false, "podman", "image", "prune", "-f");
     }
 
     @Test
