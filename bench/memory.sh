@@ -6,8 +6,10 @@
 # the heap each review allocates by size next to what the memory budget charges for it (bench/HeapPerReview.java).
 #
 #   ./mvnw -B package -DskipTests && bench/memory.sh      # needs curl, openssl, python3
+#   PIN=1 bench/memory.sh     # the webhook on core 0, every client on core 1 (needs taskset): the server's own latency
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${PIN:-0}" = 1 ] && [ -z "${PINNED:-}" ]; then PINNED=1 exec taskset -c 1 bash "$0" "$@"; fi
 PORT=${PORT:-18443} MGMT_PORT=${MGMT_PORT:-19000}
 for tool in curl openssl python3; do command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
 [ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
@@ -33,7 +35,7 @@ PY
 echo "# $(java -version 2>&1 | head -1); JAVA_OPTS=$JAVA_OPTS MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX"
 echo "# bodies: $(stat -c %s "$work/update-1mib.json") B (1 MiB secret, UPDATE), $(stat -c %s "$work/crafted.json") B (crafted)"
 (cd target/quarkus-app && WEBHOOK_TLS_CERT="$work/tls.crt" WEBHOOK_TLS_KEY="$work/tls.key" WEBHOOK_PORT=$PORT \
-  QUARKUS_MANAGEMENT_PORT=$MGMT_PORT exec java $JAVA_OPTS -Xlog:gc:file="$work/gc.log" -jar quarkus-run.jar) \
+  QUARKUS_MANAGEMENT_PORT=$MGMT_PORT exec ${PINNED:+taskset -c 0} java $JAVA_OPTS -Xlog:gc:file="$work/gc.log" -jar quarkus-run.jar) \
   >"$work/webhook.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do curl -sf "http://localhost:$MGMT_PORT/q/health/ready" >/dev/null && break; sleep 0.1; done
