@@ -1,6 +1,7 @@
 import dev.dockerconfigwebhook.admission.AdmissionReviewReader;
 import dev.dockerconfigwebhook.admission.AdmissionReviewWriter;
 import dev.dockerconfigwebhook.admission.SecretMutator;
+import dev.dockerconfigwebhook.server.RequestCost;
 
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -40,8 +41,7 @@ public class HeapPerReview {
                 AdmissionReviewWriter.write(mutator.mutate(AdmissionReviewReader.read(copy, copy.length)).response());
                 allocated = Math.min(allocated, threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - before);
             }
-            long document = Math.min(body.length * 3L / 4, 1024 * 1024); // as server/RequestCost.java charges
-            long charged = body.length + document + (long) (3.8 * Math.min(5.4 * document, 1024 * 1024)) + 32 * 1024;
+            long charged = RequestCost.of(body.length);
             System.out.printf("%-34s %10d %12d %8.2f %12d %8.2f%n", c[0] + " " + c[1] + " registries", body.length,
                     allocated, (double) allocated / body.length, charged, (double) charged / allocated);
         }

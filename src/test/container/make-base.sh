@@ -3,7 +3,7 @@
 # container registry: a JRE 17 image shaped like ubi9/openjdk-17-runtime (user 185, /deployments owned by it, java on
 # the PATH). Writes an OCI archive to $1 (skipped when it exists: the IT caches it between runs).
 #
-#   src/test/container/make-base.sh OUT.tar      # needs mmdebstrap (Debian), ~30 s, ~340 MB
+#   src/test/container/make-base.sh OUT.tar      # needs mmdebstrap (Debian), 1-1.5 min (downloads), ~380 MB
 set -euo pipefail
 out=$1
 rm -f "$out.rootfs.tar"

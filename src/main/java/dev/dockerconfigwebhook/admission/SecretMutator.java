@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.admission;
 
+import dev.dockerconfigwebhook.core.Finding;
 import dev.dockerconfigwebhook.core.Findings;
 import dev.dockerconfigwebhook.core.FixResult;
 import dev.dockerconfigwebhook.core.PullSecretFixer;
@@ -39,7 +40,7 @@ public final class SecretMutator {
         FixResult fix = fixer.fixEncoded(secret.type(), secret::data);
         Findings findings = fix.findings();
         List<String> warnings = findings.warnings();
-        int fixed = findings.count(dev.dockerconfigwebhook.core.Finding.Category.FIXED);
+        int fixed = findings.count(Finding.Category.FIXED);
         Decision decision;
         if (fix instanceof FixResult.Patched patched) {
             decision = new Decision(ReviewResponse.patched(request.uid(), patched.dataKey(), patched.document())

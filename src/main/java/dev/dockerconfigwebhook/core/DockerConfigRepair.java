@@ -146,7 +146,7 @@ public final class DockerConfigRepair {
             } else {
                 effective[field.ordinal()] = cursor.readString();
             }
-            last = new LastMember(leadStart, keyStart, keyEnd, valueStart, endOfValue(cursor));
+            last = new LastMember(leadStart, keyStart, keyEnd, valueStart, cursor.valueEnd());
         }
         if (notAString != null) {
             report(cursor, registry, notAString);
@@ -176,17 +176,6 @@ public final class DockerConfigRepair {
             addEdit(new Edit(auth.start(), auth.end(), quoted(KubeletAuth.encode(user, pass))));
             report(cursor, registry, Finding.Kind.AUTH_RECOMPUTED);
         }
-    }
-
-    /** The end of the value just consumed: the cursor stands after it and any whitespace. */
-    private int endOfValue(JsonCursor cursor) {
-        int end = cursor.position();
-        while (end > 0 && isWhitespace(document[end - 1])) end--;
-        return end;
-    }
-
-    private static boolean isWhitespace(byte b) {
-        return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
     private void addEdit(Edit edit) {

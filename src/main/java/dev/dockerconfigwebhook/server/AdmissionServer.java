@@ -118,7 +118,7 @@ public class AdmissionServer {
             HttpServer server = vertx.createHttpServer(new HttpServerOptions(options).setPort(listenPort))
                     .connectionHandler(this::connected)
                     .exceptionHandler(failure -> LOG.debugf("connection failed before HTTP: %s",
-                            LogText.safe(describe(failure))))
+                            failure.getClass().getName()))
                     .invalidRequestHandler(this::invalidRequest)
                     .requestHandler(this::handle);
             server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -184,7 +184,8 @@ public class AdmissionServer {
         state.reservation = reservation;
         connections.put(connection, state);
         // A client error on an established connection (a reset, a malformed HTTP/2 frame) is the client's business.
-        connection.exceptionHandler(failure -> LOG.debugf("connection error: %s", LogText.safe(describe(failure))));
+        // Only the type: some messages quote what the client sent (an HTTP/2 preface error hex-dumps its bytes).
+        connection.exceptionHandler(failure -> LOG.debugf("connection error: %s", failure.getClass().getName()));
         connection.closeHandler(v -> {
             connections.remove(connection);
             vertx.cancelTimer(state.headDeadline);
@@ -264,10 +265,7 @@ public class AdmissionServer {
         metrics.rejected(Outcome.BAD_REQUEST);
         LOG.infof("request refused: status=%d %s %s: %s", status, request.method().name(),
                 LogText.safe(request.path(), 64), message);
-        boolean unread = !request.isEnded();
-        sendError(request, status, message, unread).onComplete(done -> {
-            if (unread && request.version() == HttpVersion.HTTP_2) request.response().reset(0x8);
-        });
+        sendError(request, status, message);
     }
 
     /** Requests Netty could not decode (HTTP/1 only): request line or headers too long, or garbage. */
@@ -288,18 +286,24 @@ public class AdmissionServer {
                 .putHeader(HttpHeaders.CONNECTION, "close").end(ErrorBody.of(message));
     }
 
-    /** A one-line JSON error; HTTP/1 connections close afterwards when a body was left unread or the pod drains. */
-    Future<Void> sendError(HttpServerRequest request, int status, String message, boolean unreadBody) {
+    /**
+     * A one-line JSON error. A body left unread is never read: HTTP/1 connections close after the answer, HTTP/2
+     * streams are reset (CANCEL) so the client stops sending. HTTP/1 connections also close while the pod drains.
+     */
+    Future<Void> sendError(HttpServerRequest request, int status, String message) {
         HttpServerResponse response = request.response();
         if (response.ended() || response.closed()) {
             return Future.succeededFuture();
         }
+        boolean unread = !request.isEnded();
         response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
         if (status == 405) response.putHeader(HttpHeaders.ALLOW, "POST");
         if (status == 503) response.putHeader(HttpHeaders.RETRY_AFTER, "1");
-        if (unreadBody) closeAfter(request);
+        if (unread) closeAfter(request);
         beforeAnswer(request);
-        return response.end(ErrorBody.of(message));
+        return response.end(ErrorBody.of(message)).onComplete(done -> {
+            if (unread && request.version() == HttpVersion.HTTP_2) response.reset(0x8);
+        });
     }
 
     /** While draining, every HTTP/1 answer closes its connection (HTTP/2 connections got a GOAWAY). */
@@ -379,8 +383,4 @@ public class AdmissionServer {
         }
     }
 
-    /** An exception as type and message, for a DEBUG line; the message is escaped and capped by the caller. */
-    private static String describe(Throwable failure) {
-        return failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
-    }
 }

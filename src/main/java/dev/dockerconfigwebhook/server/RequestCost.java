@@ -13,7 +13,7 @@ import dev.dockerconfigwebhook.core.PullSecretFixer;
  * D), the edits at most N, the answer 16/9 of N (base64 of a JSON Patch holding base64 of N): 3.8 N in all.
  * Per-entry temporaries die young and are not held across entries. BENCHMARKS.md ("Memory") has the measurements.
  */
-final class RequestCost {
+public final class RequestCost {
 
     /** The new document, its edits and the answer, in multiples of the new document. */
     static final double RESULT_FACTOR = 3.8;
@@ -27,7 +27,8 @@ final class RequestCost {
     private RequestCost() {
     }
 
-    static long of(long bodyBytes) {
+    /** What a review with a body of {@code bodyBytes} is charged (bench/HeapPerReview.java prints it too). */
+    public static long of(long bodyBytes) {
         long document = Math.min(bodyBytes * 3 / 4, PullSecretFixer.MAX_DOCUMENT_BYTES);
         long result = (long) Math.min(GROWTH_FACTOR * document, PullSecretFixer.MAX_DOCUMENT_BYTES);
         return bodyBytes + document + (long) (RESULT_FACTOR * result) + OVERHEAD;

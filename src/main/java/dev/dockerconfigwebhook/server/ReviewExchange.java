@@ -71,8 +71,7 @@ final class ReviewExchange {
     /** Budget granted: read the body, which was paused until now. */
     private void readBody() {
         if (ended) {
-            reservation.release(); // abandoned while it waited
-            return;
+            return; // abandoned while it waited: whatever ended it gave the budget back
         }
         if (waitTimer >= 0) {
             vertx.cancelTimer(waitTimer);
@@ -165,55 +164,38 @@ final class ReviewExchange {
             reject(answer.status(), answer.outcome(), answer.error());
             return;
         }
-        ended = true;
-        vertx.cancelTimer(deadlineTimer);
+        end();
         HttpServerResponse response = request.response();
         response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
         server.beforeAnswer(request);
-        response.end(Buffer.buffer(answer.body())).onComplete(written -> reservation.release());
+        response.end(Buffer.buffer(answer.body())).onComplete(written -> written());
         server.metrics().reviewed(answer.outcome(), answer.fixedRegistries(), startNanos);
-        server.exchangeEnded(request);
     }
 
-    /** Ends the exchange with an error answer. The unread rest of the body is never read: HTTP/1 closes afterwards. */
+    /** Ends the exchange with an error answer; the unread rest of a body is never read (AdmissionServer#sendError). */
     void reject(int status, Outcome outcome, String message) {
-        if (ended) {
+        if (!end()) {
             return;
         }
-        ended = true;
-        cancelTimers();
         if (outcome != null) {
             server.metrics().rejected(outcome);
         }
-        boolean unread = !request.isEnded();
-        server.sendError(request, status, message, unread).onComplete(done -> {
-            if (reservation != null) reservation.release();
-            if (unread && request.version() != HttpVersion.HTTP_1_0 && request.version() != HttpVersion.HTTP_1_1) {
-                request.response().reset(0x8); // HTTP/2 CANCEL: stop sending the rest
-            }
-        });
-        server.exchangeEnded(request);
+        server.sendError(request, status, message).onComplete(done -> written());
     }
 
     /** The client went away: nothing to answer, one line to say so. */
     private void abort(String why) {
-        if (ended) {
+        if (!end()) {
             return;
         }
-        ended = true;
-        cancelTimers();
-        if (reservation != null) reservation.release();
         LOG.info("review abandoned: " + why);
-        server.exchangeEnded(request);
+        written();
     }
 
     private void expire() {
-        if (ended) {
+        if (!end()) {
             return;
         }
-        ended = true;
-        cancelTimers();
-        if (reservation != null) reservation.release();
         LOG.infof("review dropped: not complete within %d s of its headers (received %d bytes)",
                 Limits.REQUEST_DEADLINE_MILLIS / 1000, received);
         server.metrics().rejected(Outcome.BAD_REQUEST);
@@ -223,11 +205,26 @@ final class ReviewExchange {
         } else {
             request.connection().close();
         }
-        server.exchangeEnded(request);
+        written();
     }
 
-    private void cancelTimers() {
+    /** Marks the exchange ended, once: returns false when something else already ended it. */
+    private boolean end() {
+        if (ended) {
+            return false;
+        }
+        ended = true;
         if (waitTimer >= 0) vertx.cancelTimer(waitTimer);
         vertx.cancelTimer(deadlineTimer);
+        return true;
+    }
+
+    /**
+     * The answer is written (or there is none to write): the bytes go back to the budget and the exchange stops
+     * counting as in flight, so a drain never closes the port under an answer still being sent.
+     */
+    private void written() {
+        if (reservation != null) reservation.release();
+        server.exchangeEnded(request);
     }
 }

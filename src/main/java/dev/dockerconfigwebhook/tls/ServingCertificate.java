@@ -113,9 +113,9 @@ public class ServingCertificate {
             return;
         }
         try {
-            X509KeyManager next = load(pem);
-            X509Certificate leaf = leaf(next);
-            keyManager.replace(next);
+            Loaded next = load(pem);
+            X509Certificate leaf = next.leaf();
+            keyManager.replace(next.manager());
             seenDigest = pem.digest();
             served = leaf;
             problem = null;
@@ -163,7 +163,11 @@ public class ServingCertificate {
         }
     }
 
-    private X509KeyManager load(Pem files) throws InvalidPairException {
+    /** A valid pair: the key manager to serve it, and its certificate (the first in the file). */
+    private record Loaded(X509KeyManager manager, X509Certificate leaf) {
+    }
+
+    private Loaded load(Pem files) throws InvalidPairException {
         X509Certificate leaf;
         try {
             leaf = (X509Certificate) CertificateFactory.getInstance("X.509")
@@ -182,15 +186,15 @@ public class ServingCertificate {
         } catch (Exception e) {
             throw new InvalidPairException(fileName(key) + ": no usable PEM private key");
         }
-        if (manager == null || leaf(manager) == null) {
+        String alias = manager == null ? null : aliasOf(manager);
+        if (alias == null) {
             throw new InvalidPairException(fileName(key) + ": no usable PEM private key");
         }
-        String alias = aliasOf(manager);
         if (!belongTogether(manager.getPrivateKey(alias), leaf)) {
             throw new InvalidPairException(fileName(cert) + " and " + fileName(key) + " are not a pair "
                     + "(the key does not match the certificate)");
         }
-        return manager;
+        return new Loaded(manager, leaf);
     }
 
     /** Signs with the key and verifies with the certificate: the only proof that they belong together. */
@@ -230,12 +234,6 @@ public class ServingCertificate {
             if (aliases != null && aliases.length > 0) return aliases[0];
         }
         return null;
-    }
-
-    private static X509Certificate leaf(X509KeyManager manager) {
-        String alias = aliasOf(manager);
-        X509Certificate[] chain = alias == null ? null : manager.getCertificateChain(alias);
-        return chain == null || chain.length == 0 ? null : chain[0];
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -64,6 +64,8 @@ public final class JsonCursor {
     private int keyStart;
     private int keyEnd;
     private boolean keyPlain;
+    /** Just past the value most recently consumed (before the whitespace after it). */
+    private int valueEnd;
 
     public JsonCursor(byte[] document) {
         this(document, 0, document.length);
@@ -96,6 +98,11 @@ public final class JsonCursor {
     /** Where the value at the cursor starts. */
     public int position() {
         return pos;
+    }
+
+    /** Just past the value most recently consumed (read, skipped, or an object left by {@link #nextMember()}). */
+    public int valueEnd() {
+        return valueEnd;
     }
 
     /** Enters the object at the cursor; then call {@link #nextMember()} until it returns false. */
@@ -260,11 +267,11 @@ public final class JsonCursor {
             }
             // After a value: close containers until another value is due.
             while (true) {
-                skipWhitespace();
                 if (depth == base) {
                     afterValue();
                     return;
                 }
+                skipWhitespace();
                 boolean inObject = isObject(depth);
                 if (pos >= limit) throw error("unexpected end of input");
                 byte next = in[pos];
@@ -315,6 +322,7 @@ public final class JsonCursor {
 
     /** After a value that the caller consumed: whitespace, so the next call sees ',' or a closing bracket. */
     private void afterValue() {
+        valueEnd = pos;
         skipWhitespace();
     }
 
@@ -329,7 +337,7 @@ public final class JsonCursor {
     private void close() {
         depth--;
         firstMember = false; // the parent has just read a value
-        skipWhitespace();
+        afterValue();
     }
 
     /** Whether the container at {@code level} (1-based) is an object. */
