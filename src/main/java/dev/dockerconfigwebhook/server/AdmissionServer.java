@@ -107,9 +107,10 @@ public class AdmissionServer {
                 .setMaxHeaderSize(Limits.MAX_HEADER_BYTES)
                 .setCompressionSupported(false)
                 .setDecompressionSupported(false);
-        // Large documents are decided one at a time, off the event loops: a core always stays free for TLS and for the
-        // small reviews, which every ordinary pull secret is (two large ones fit the budget at once anyway).
-        largeDecisions = vertx.createSharedWorkerExecutor("large-reviews", 1);
+        // Large documents are decided off the event loops, on a pool of one thread per core: the memory budget already
+        // bounds how many are in flight (two 1 MiB secrets at -Xmx64m). A single thread left a core free for small
+        // reviews, but serialised bursts past the budget wait (503s under CI load).
+        largeDecisions = vertx.createSharedWorkerExecutor("large-reviews", Runtime.getRuntime().availableProcessors());
         // One server per core, all on one port: Vert.x spreads connections over their event loops.
         int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
         // A configured 0 (tests) means one random port that every instance shares: Vert.x spells that -1.

@@ -20,7 +20,7 @@ import java.util.Arrays;
  * One {@code POST /mutate}, from its headers to its answer, on the event loop of its connection. In order:
  * reserve the request's whole heap cost from a {@link MemoryBudget} (waiting at most {@link Limits#BUDGET_WAIT_MILLIS}
  * while the request stays paused, unread), read the body into one array of its declared size, decide (inline when
- * small, on the one large-review worker thread when large, so big documents never stall an event loop), write the
+ * small, on the large-review worker pool when large, so big documents never stall an event loop), write the
  * answer, give the bytes back. A request not complete within {@link Limits#REQUEST_DEADLINE_MILLIS} is dropped. Every way an exchange
  * can end (answered, rejected, aborted by the client, timed out) ends it exactly once.
  */
@@ -120,7 +120,7 @@ final class ReviewExchange {
         } else {
             byte[] large = body;
             int length = received;
-            server.largeDecisions().executeBlocking(() -> decide(large, length), true).onComplete(done -> {
+            server.largeDecisions().executeBlocking(() -> decide(large, length), false).onComplete(done -> {
                 if (done.succeeded()) {
                     answer(done.result());
                 } else {
