@@ -64,6 +64,8 @@ public final class ArchiveWarmUp {
             System.setProperty("webhook.tls.key", key.toString());
             System.setProperty("webhook.port", "0");
             System.setProperty("quarkus.management.port", "0");
+            // No cluster at image build time: the keeper would only log that the API server is unreachable.
+            System.setProperty("webhook.ca-bundle.keep", "false");
             servedCertificate = certificate;
             certificateDirectory = directory;
             // An exit handler of our own: Quarkus's default one calls System.exit, and the key must be deleted first.

@@ -16,11 +16,12 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Runs certs/generate.sh in a temporary folder and checks its output with openssl. */
+/** Runs certs/generate.sh without a cluster (state in --out) and checks its output with openssl; --apply is CertificatesScriptIT. */
 class CertsScriptTest {
 
     @TempDir
@@ -49,53 +50,63 @@ class CertsScriptTest {
     }
 
     @Test
-    void runningAgainRotatesTheServingCertificateAndKeepsTheCa() throws Exception {
+    void runningAgainRenewsTheServingCertificateUnderTheSameCa() throws Exception {
         Path out = tmp.resolve("out");
         assertEquals(0, generate(Map.of(), "--out", out.toString()).exit());
-        byte[] ca = Files.readAllBytes(out.resolve("ca.crt"));
-        byte[] cert = Files.readAllBytes(out.resolve("tls.crt"));
+        String ca = Files.readString(out.resolve("ca.crt"));
+        String cert = Files.readString(out.resolve("tls.crt"));
 
         Run again = generate(Map.of(), "--out", out.toString());
         assertEquals(0, again.exit(), again.output());
-        assertTrue(again.output().contains("reusing CA"));
-        assertEquals(new String(ca, StandardCharsets.US_ASCII), Files.readString(out.resolve("ca.crt")));
-        assertNotEquals(new String(cert, StandardCharsets.US_ASCII), Files.readString(out.resolve("tls.crt")));
-        assertEquals(0, openssl("verify", "-CAfile", out.resolve("ca.crt").toString(), out.resolve("tls.crt").toString()).exit(),
+        assertEquals(ca, Files.readString(out.resolve("ca.crt")));
+        assertNotEquals(cert, Files.readString(out.resolve("tls.crt")));
+        assertEquals(ca, Files.readString(out.resolve("ca-bundle.crt")), "one CA to trust");
+        assertTrue(verifies(out.resolve("ca-bundle.crt"), cert) && verifies(out.resolve("ca-bundle.crt"), Files.readString(out.resolve("tls.crt"))),
                 "pods still serving the old certificate and pods with the new one are trusted by the same caBundle");
-
-        assertEquals(0, generate(Map.of(), "--out", out.toString(), "--new-ca").exit());
-        String bundle = Files.readString(out.resolve("ca-bundle.crt"));
-        assertNotEquals(new String(ca, StandardCharsets.US_ASCII), Files.readString(out.resolve("ca.crt")));
-        assertTrue(bundle.contains(new String(ca, StandardCharsets.US_ASCII).trim()), "the old CA stays trusted during the switch");
-        assertTrue(bundle.contains(Files.readString(out.resolve("ca.crt")).trim()));
     }
 
     @Test
-    void applyCreatesTheSecretAndPatchesTheCaBundleThroughKubectl() throws Exception {
-        Path bin = Files.createDirectories(tmp.resolve("bin"));
-        Path calls = tmp.resolve("kubectl-calls.txt");
-        // A recording stand-in for kubectl: no cluster needed.
-        Files.writeString(bin.resolve("kubectl"), "#!/usr/bin/env bash\n"
-                + "echo \"ARGS: $*\" >> '" + calls + "'\n"
-                + "case \" $* \" in *' create secret '*) echo 'kind: Secret' ;; esac\n"
-                + "if [ \"$1\" = apply ]; then echo \"STDIN: $(cat)\" >> '" + calls + "'; fi\n");
-        bin.resolve("kubectl").toFile().setExecutable(true);
+    void caRotationTrustsTheNewCaBeforeItSignsAndTheOldOneAfter() throws Exception {
+        // The same steps as against a cluster (CertificatesScriptIT), here with the state kept in --out.
         Path out = tmp.resolve("out");
-        Run run = generate(Map.of("PATH", bin + ":" + System.getenv("PATH")), "--out", out.toString(), "--apply",
-                "--namespace", "ns1", "--secret", "tls1", "--webhook-config", "hook1");
-        assertEquals(0, run.exit(), run.output());
+        assertEquals(0, generate(Map.of(), "--out", out.toString()).exit());
+        String first = Files.readString(out.resolve("ca.crt"));
+        String servedFirst = Files.readString(out.resolve("tls.crt"));
 
-        // The two sides of `kubectl create ... | kubectl apply -f -` run at once: their lines may come in either order.
-        List<String> lines = Files.readAllLines(calls);
-        assertEquals(4, lines.size(), String.join("\n", lines));
-        assertTrue(lines.contains("ARGS: -n ns1 create secret tls tls1 --cert=tls.crt --key=tls.key --dry-run=client -o yaml"), lines.toString());
-        assertTrue(lines.contains("ARGS: apply -f -"), lines.toString());
-        assertTrue(lines.contains("STDIN: kind: Secret"), lines.toString());
-        String patch = lines.get(3);
-        assertTrue(patch.startsWith("ARGS: patch mutatingwebhookconfiguration hook1 --type=json -p "), patch);
-        String bundle = patch.replaceAll(".*\"value\":\"([^\"]+)\".*", "$1");
-        assertEquals(Files.readString(out.resolve("ca-bundle.crt")),
-                new String(Base64.getDecoder().decode(bundle), StandardCharsets.US_ASCII));
+        for (int repeat = 0; repeat < 2; repeat++) {
+            Run step1 = generate(Map.of(), "--out", out.toString(), "--new-ca");
+            assertEquals(0, step1.exit(), step1.output());
+            assertEquals(first, Files.readString(out.resolve("ca.crt")), "step 1 does not sign with the new CA yet");
+            assertEquals(2, count(out.resolve("ca-bundle.crt")), "old and new CA trusted; repeating adds none");
+        }
+        Run step2 = generate(Map.of(), "--out", out.toString(), "--promote-ca");
+        assertEquals(0, step2.exit(), step2.output());
+        assertNotEquals(first, Files.readString(out.resolve("ca.crt")));
+        assertTrue(verifies(out.resolve("ca-bundle.crt"), servedFirst), "the old CA stays trusted after step 2");
+        assertTrue(verifies(out.resolve("ca-bundle.crt"), Files.readString(out.resolve("tls.crt"))));
+        assertEquals(0, generate(Map.of(), "--out", out.toString(), "--promote-ca").exit(), "repeating step 2 is harmless");
+        assertTrue(verifies(out.resolve("ca-bundle.crt"), servedFirst));
+
+        assertEquals(0, generate(Map.of(), "--out", out.toString(), "--retire-after", "0").exit());
+        assertEquals(1, count(out.resolve("ca-bundle.crt")), "after its window the old CA is dropped");
+        assertFalse(verifies(out.resolve("ca-bundle.crt"), servedFirst));
+    }
+
+    @Test
+    void stepsThatContradictEachOtherAreRefused() throws Exception {
+        Run both = generate(Map.of(), "--out", tmp.toString(), "--new-ca", "--promote-ca");
+        assertEquals(2, both.exit());
+        assertTrue(both.output().contains("two steps"), both.output());
+    }
+
+    private boolean verifies(Path bundle, String certificate) throws Exception {
+        Path leaf = Files.createTempFile(tmp, "leaf", ".crt");
+        Files.writeString(leaf, certificate);
+        return openssl("verify", "-no-CApath", "-CAfile", bundle.toString(), leaf.toString()).exit() == 0;
+    }
+
+    private static long count(Path bundle) throws IOException {
+        return Files.readAllLines(bundle).stream().filter(l -> l.contains("BEGIN CERTIFICATE")).count();
     }
 
     @Test

@@ -18,10 +18,18 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperatio
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Subject;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.FileReader;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -44,15 +52,16 @@ class DeployManifestsTest {
     @Test
     void baseRendersToExactlyTheWebhookObjectsWithConsistentLabels() throws Exception {
         Manifests m = Manifests.render("deploy");
-        assertEquals(Set.of("Namespace", "ServiceAccount", "Deployment", "Service", "PodDisruptionBudget",
-                "NetworkPolicy", "MutatingWebhookConfiguration"),
+        assertEquals(Set.of("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service",
+                "PodDisruptionBudget", "NetworkPolicy", "MutatingWebhookConfiguration"),
                 m.all().stream().map(HasMetadata::getKind).collect(Collectors.toSet()));
-        assertEquals(7, m.all().size());
+        assertEquals(9, m.all().size());
         for (HasMetadata o : m.all()) {
             Map<String, String> labels = o.getMetadata().getLabels();
             assertEquals("dockerconfig-webhook", labels.get("app.kubernetes.io/name"), o.getKind());
             assertEquals("dockerconfig-webhook", labels.get("app.kubernetes.io/part-of"), o.getKind());
-            boolean clusterScoped = o instanceof Namespace || o instanceof MutatingWebhookConfiguration;
+            boolean clusterScoped = o instanceof Namespace || o instanceof MutatingWebhookConfiguration
+                    || o.getKind().startsWith("ClusterRole");
             assertEquals(clusterScoped ? null : NS, o.getMetadata().getNamespace(), o.getKind());
         }
         assertEquals("restricted", m.one(Namespace.class).getMetadata().getLabels().get("pod-security.kubernetes.io/enforce"));
@@ -129,8 +138,8 @@ class DeployManifestsTest {
         PodSpec pod = deployment.getSpec().getTemplate().getSpec();
         assertEquals("kubernetes.io/hostname", pod.getTopologySpreadConstraints().get(0).getTopologyKey());
         assertEquals(POD_LABELS, pod.getTopologySpreadConstraints().get(0).getLabelSelector().getMatchLabels());
-        assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken());
-        assertEquals(Boolean.FALSE, m.one(ServiceAccount.class).getAutomountServiceAccountToken());
+        assertEquals(Boolean.TRUE, pod.getAutomountServiceAccountToken(), "the caBundle keeper calls the API server");
+        assertEquals(Boolean.FALSE, m.one(ServiceAccount.class).getAutomountServiceAccountToken(), "no other pod gets it");
         assertEquals(m.one(ServiceAccount.class).getMetadata().getName(), pod.getServiceAccountName());
         assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
         assertEquals("RuntimeDefault", pod.getSecurityContext().getSeccompProfile().getType());
@@ -163,6 +172,7 @@ class DeployManifestsTest {
         assertEquals(Boolean.TRUE, tls.getReadOnly());
         Volume tlsVolume = volume(pod, tls.getName());
         assertEquals("dockerconfig-webhook-tls", tlsVolume.getSecret().getSecretName());
+        assertEquals(Boolean.TRUE, tlsVolume.getSecret().getOptional(), "without the Secret the pod runs, not ready, and says why");
         assertNotNull(volume(pod, mount(container, "/tmp").getName()).getEmptyDir(), "a writable /tmp");
 
         Properties app = applicationProperties();
@@ -170,10 +180,11 @@ class DeployManifestsTest {
         assertEquals(app.getProperty("quarkus.management.port"), String.valueOf(containerPort(m, "management").getContainerPort()));
         assertEquals("/etc/webhook/tls/tls.crt", app.getProperty("webhook.tls.cert"));
         assertEquals("/etc/webhook/tls/tls.key", app.getProperty("webhook.tls.key"));
+        assertEquals("/etc/webhook/tls/ca.crt", app.getProperty("webhook.tls.ca"));
     }
 
     @Test
-    void disruptionBudgetNetworkPolicyAndNoRbac() throws Exception {
+    void disruptionBudgetNetworkPolicyAndLeastRbac() throws Exception {
         Manifests m = Manifests.render("deploy");
         PodDisruptionBudget pdb = m.one(PodDisruptionBudget.class);
         assertEquals(1, pdb.getSpec().getMinAvailable().getIntVal());
@@ -184,9 +195,120 @@ class DeployManifestsTest {
         assertEquals(1, policy.getSpec().getIngress().size());
         assertEquals(Set.of("https", "management"), policy.getSpec().getIngress().get(0).getPorts().stream()
                 .map(p -> p.getPort().getStrVal()).collect(Collectors.toSet()));
-        assertTrue(policy.getSpec().getEgress().isEmpty(), "the webhook opens no connections");
+        assertEquals(1, policy.getSpec().getEgress().size());
+        assertEquals(Set.of(443, 6443), policy.getSpec().getEgress().get(0).getPorts().stream()
+                .map(p -> p.getPort().getIntVal()).collect(Collectors.toSet()), "only the API server's ports");
 
-        assertFalse(m.all().stream().anyMatch(o -> o.getKind().contains("Role")), "the webhook needs no RBAC");
+        // The caBundle keeper: get and update of the webhook's own configuration, nothing else.
+        ClusterRole role = m.one(ClusterRole.class);
+        assertEquals(1, role.getRules().size());
+        PolicyRule rule = role.getRules().get(0);
+        assertEquals(List.of("admissionregistration.k8s.io"), rule.getApiGroups());
+        assertEquals(List.of("mutatingwebhookconfigurations"), rule.getResources());
+        String configuration = m.one(MutatingWebhookConfiguration.class).getMetadata().getName();
+        assertEquals(List.of(configuration), rule.getResourceNames());
+        assertEquals(List.of("get", "update"), rule.getVerbs());
+        assertEquals(configuration, applicationProperties().getProperty("webhook.ca-bundle.configuration"));
+        ClusterRoleBinding binding = m.one(ClusterRoleBinding.class);
+        assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
+        ServiceAccount account = m.one(ServiceAccount.class);
+        assertEquals(List.of(account.getMetadata().getName()), binding.getSubjects().stream().map(Subject::getName).toList());
+        assertEquals(account.getMetadata().getNamespace(), binding.getSubjects().get(0).getNamespace());
+    }
+
+    @Test
+    void staticCaBundleComponentRemovesEveryApiAccess() throws Exception {
+        Path copy = copyOfDeploy();
+        Files.writeString(copy.resolve("kustomization.yaml"), Files.readString(copy.resolve("kustomization.yaml"))
+                .replace("components:\n", "components:\n  - components/static-ca-bundle\n"));
+        Manifests m = Manifests.render(copy.toString());
+        assertFalse(m.all().stream().anyMatch(o -> o.getKind().contains("Role")), "no RBAC");
+        PodSpec pod = m.one(Deployment.class).getSpec().getTemplate().getSpec();
+        assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken());
+        assertTrue(pod.getContainers().get(0).getEnv().stream()
+                .anyMatch(e -> e.getName().equals("WEBHOOK_CA_BUNDLE_KEEP") && e.getValue().equals("false")));
+        assertTrue(m.one(NetworkPolicy.class).getSpec().getEgress().isEmpty(), "no egress at all");
+    }
+
+    /** Every kustomization a user applies; each must follow deploy/settings/settings.yaml. */
+    static final List<String> ENTRY_POINTS = List.of("", "overlays/cert-manager", "overlays/fail-open", "audit", "audit/fix");
+
+    @Test
+    void theImageAndTheNamespaceAreSetInOnePlaceForEveryVariant() throws Exception {
+        Path copy = copyOfDeploy();
+        Path settings = copy.resolve("settings/settings.yaml");
+        String text = Files.readString(settings);
+        Files.writeString(settings, text
+                .replace("  image: dockerconfig-webhook:latest", "  image: registry.example/team/dcw:1.2.3")
+                .replace("  namespace: dockerconfig-webhook", "  namespace: infra-pull"));
+        for (String entry : ENTRY_POINTS) {
+            Manifests m = Manifests.render(copy.resolve(entry).toString());
+            String where = "deploy/" + entry;
+            List<Container> containers = m.all().stream().flatMap(o -> podSpec(o).stream())
+                    .flatMap(p -> p.getContainers().stream()).toList();
+            assertFalse(containers.isEmpty(), where);
+            for (Container container : containers) {
+                assertEquals("registry.example/team/dcw:1.2.3", container.getImage(), where);
+            }
+            for (HasMetadata o : m.all()) {
+                String namespace = o.getMetadata().getNamespace();
+                assertTrue(namespace == null || namespace.equals("infra-pull"), where + " " + o.getKind());
+                if (o instanceof Namespace) assertEquals("infra-pull", o.getMetadata().getName(), where);
+                if (o instanceof io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding b) {
+                    b.getSubjects().forEach(subject -> assertEquals("infra-pull", subject.getNamespace(), where));
+                }
+                if (o instanceof MutatingWebhookConfiguration config) {
+                    MutatingWebhook webhook = config.getWebhooks().get(0);
+                    assertEquals("infra-pull", webhook.getClientConfig().getService().getNamespace(), where);
+                    assertEquals(Set.of("kube-system", "infra-pull"),
+                            Set.copyOf(webhook.getNamespaceSelector().getMatchExpressions().get(0).getValues()), where);
+                    String inject = config.getMetadata().getAnnotations() == null ? null
+                            : config.getMetadata().getAnnotations().get("cert-manager.io/inject-ca-from");
+                    if (inject != null) assertEquals("infra-pull/dockerconfig-webhook-tls", inject, where);
+                }
+            }
+            String yaml = m.all().stream().map(Object::toString).collect(Collectors.joining());
+            assertFalse(yaml.contains("namespace=dockerconfig-webhook"), where + ": a reference kept the default namespace");
+            assertFalse(yaml.contains("dockerconfig-webhook.dockerconfig-webhook"), where + ": a DNS name kept the default namespace");
+            assertFalse(m.all().stream().anyMatch(o -> o.getKind().equals("ConfigMap")), "the settings object is not applied");
+        }
+        GenericKubernetesResource certificate = (GenericKubernetesResource) Manifests
+                .render(copy.resolve("overlays/cert-manager").toString()).named("Certificate", "dockerconfig-webhook-tls");
+        Map<String, Object> spec = certificate.get("spec");
+        assertEquals(List.of("dockerconfig-webhook", "dockerconfig-webhook.infra-pull", "dockerconfig-webhook.infra-pull.svc",
+                "dockerconfig-webhook.infra-pull.svc.cluster.local"), spec.get("dnsNames"));
+    }
+
+    @Test
+    void withDefaultSettingsEveryVariantUsesThePlaceholderImage() throws Exception {
+        for (String entry : ENTRY_POINTS) {
+            Manifests m = Manifests.render(("deploy/" + entry).replaceAll("/$", ""));
+            m.all().stream().flatMap(o -> podSpec(o).stream()).flatMap(p -> p.getContainers().stream())
+                    .forEach(c -> assertEquals("dockerconfig-webhook:latest", c.getImage(), entry));
+        }
+    }
+
+    private static Optional<PodSpec> podSpec(HasMetadata o) {
+        if (o instanceof Deployment d) return Optional.of(d.getSpec().getTemplate().getSpec());
+        if (o instanceof io.fabric8.kubernetes.api.model.batch.v1.CronJob c) {
+            return Optional.of(c.getSpec().getJobTemplate().getSpec().getTemplate().getSpec());
+        }
+        return Optional.empty();
+    }
+
+    @TempDir
+    Path tmp;
+
+    private Path copyOfDeploy() throws IOException {
+        Path target = tmp.resolve("deploy");
+        try (var files = Files.walk(Path.of("deploy"))) {
+            for (Path source : files.toList()) {
+                Path destination = target.resolve(Path.of("deploy").relativize(source).toString());
+                if (Files.isDirectory(source)) Files.createDirectories(destination);
+                else Files.copy(source, destination);
+            }
+        }
+        return target;
     }
 
     @Test

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The packaged jar (target/quarkus-app) as its own process, serving the build's dev certificate. */
-final class PackagedWebhook {
+public final class PackagedWebhook {
 
     private PackagedWebhook() {
     }
@@ -36,7 +36,7 @@ final class PackagedWebhook {
      * file, so they cannot drift), from the application folder (the AppCDS path in JAVA_OPTS is relative to it), with
      * only the certificate paths and {@code env} set.
      */
-    static Process startAsDeployed(Path log, int port, Map<String, String> env) throws Exception {
+    public static Process startAsDeployed(Path log, int port, Map<String, String> env) throws Exception {
         Map<String, String> deployed = DeployedContainer.env();
         Map<String, String> all = new java.util.HashMap<>(env);
         all.put("MALLOC_ARENA_MAX", deployed.get("MALLOC_ARENA_MAX"));
@@ -80,7 +80,7 @@ final class PackagedWebhook {
         return socket;
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }

@@ -1,0 +1,194 @@
+package dev.dockerconfigwebhook.cabundle;
+
+import dev.dockerconfigwebhook.observability.LogText;
+import dev.dockerconfigwebhook.tls.ServingCertificate;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Provider;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps the webhook's own {@code caBundle} able to verify the certificate this pod serves, so that deleting and
+ * re-applying the MutatingWebhookConfiguration, a reinstall, or a lost patch heals within one check period instead of
+ * failing every pull-secret write until someone reruns a script.
+ *
+ * <p>Every {@code webhook.ca-bundle.check-period} it reads the one configuration named
+ * {@code webhook.ca-bundle.configuration} (RBAC allows nothing else: {@code get} and {@code update} on that name) and,
+ * where a webhook's bundle does not trust the served certificate, appends the CAs of the mounted {@code ca.crt}
+ * ({@link CaBundle#judge}). The update carries the resourceVersion it read: a concurrent change wins and is looked at
+ * again next period. It never removes a CA (see {@link CaBundle}). {@code webhook.ca-bundle.keep=false} turns it off.
+ */
+@ApplicationScoped
+public class CaBundleKeeper {
+
+    private static final Logger LOG = Logger.getLogger(CaBundleKeeper.class);
+
+    private final ServingCertificate serving;
+    private final Provider<KubernetesClient> clients;
+    private final boolean keep;
+    private final String configurationName;
+    private final Path caFile;
+    private final Duration period;
+    private ScheduledExecutorService checker;
+    /** The last state logged: each distinct one is said once, not every period. */
+    private volatile String lastState = "";
+
+    public CaBundleKeeper(ServingCertificate serving, Provider<KubernetesClient> clients,
+            @ConfigProperty(name = "webhook.ca-bundle.keep", defaultValue = "true") boolean keep,
+            @ConfigProperty(name = "webhook.ca-bundle.configuration", defaultValue = "dockerconfig-webhook") String configurationName,
+            @ConfigProperty(name = "webhook.tls.ca", defaultValue = "/etc/webhook/tls/ca.crt") String caFile,
+            @ConfigProperty(name = "webhook.ca-bundle.check-period", defaultValue = "10s") Duration period) {
+        this.serving = serving;
+        this.clients = clients;
+        this.keep = keep;
+        this.configurationName = configurationName;
+        this.caFile = Path.of(caFile);
+        this.period = period;
+    }
+
+    void start(@Observes StartupEvent event) {
+        if (!keep) {
+            LOG.info("caBundle keeper off (webhook.ca-bundle.keep=false): caBundle is managed outside the pods");
+            return;
+        }
+        checker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "ca-bundle-keeper");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long millis = Math.max(100, period.toMillis());
+        checker.scheduleWithFixedDelay(this::checkSafely, 0, millis, TimeUnit.MILLISECONDS);
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (checker != null) checker.shutdownNow();
+    }
+
+    private void checkSafely() {
+        try {
+            check();
+        } catch (RuntimeException e) {
+            say("error", "caBundle check failed (" + e.getClass().getSimpleName() + "); retrying every period");
+        }
+    }
+
+    /** One look at the configuration; updates it when a webhook in it does not trust the served certificate. */
+    void check() {
+        Optional<X509Certificate> served = serving.current();
+        if (served.isEmpty()) {
+            return; // not serving anything yet: nothing to be trusted for (readiness says why)
+        }
+        List<X509Certificate> mounted;
+        try {
+            mounted = CaBundle.parse(Files.readAllBytes(caFile));
+        } catch (NoSuchFileException e) {
+            mounted = List.of();
+        } catch (IOException e) {
+            say("ca-unreadable", "caBundle cannot be checked: " + caFile + " is unreadable");
+            return;
+        }
+        KubernetesClient client = clients.get();
+        MutatingWebhookConfiguration configuration;
+        try {
+            configuration = client.admissionRegistration().v1().mutatingWebhookConfigurations()
+                    .withName(configurationName).get();
+        } catch (KubernetesClientException e) {
+            reportApiError("read", e);
+            return;
+        }
+        if (configuration == null) {
+            say("absent", "MutatingWebhookConfiguration " + LogText.safe(configurationName)
+                    + " not found; checking again every period");
+            return;
+        }
+        int added = 0;
+        List<String> unhealable = new ArrayList<>();
+        for (MutatingWebhook webhook : configuration.getWebhooks()) {
+            String current = webhook.getClientConfig().getCaBundle();
+            byte[] bundle = current == null || current.isEmpty() ? new byte[0] : decode(current);
+            CaBundle.Verdict verdict = CaBundle.judge(bundle, served.get(), mounted);
+            if (verdict instanceof CaBundle.Heal heal) {
+                webhook.getClientConfig().setCaBundle(java.util.Base64.getEncoder().encodeToString(heal.bundle()));
+                added += heal.added();
+            } else if (verdict instanceof CaBundle.CannotHeal cannot) {
+                unhealable.add(LogText.safe(webhook.getName()) + ": " + cannot.reason());
+            }
+        }
+        if (!unhealable.isEmpty()) {
+            say("cannot:" + unhealable, "caBundle does not trust the serving certificate and " + caFile
+                    + " cannot fix it (" + String.join("; ", unhealable) + ")");
+        }
+        if (added == 0) {
+            if (unhealable.isEmpty()) say("trusted", null);
+            return;
+        }
+        try {
+            client.resource(configuration).update();
+            lastState = "healed";
+            LOG.infof("caBundle of MutatingWebhookConfiguration %s did not trust the serving certificate: added %d CA "
+                    + "certificate(s) from %s", LogText.safe(configurationName), added, caFile);
+        } catch (KubernetesClientException e) {
+            reportApiError("update", e);
+        }
+    }
+
+    private void reportApiError(String verb, KubernetesClientException e) {
+        String what = switch (e.getCode()) {
+            case 401, 403 -> "forbidden: the pod's service account needs get and update on "
+                    + "mutatingwebhookconfigurations/" + LogText.safe(configurationName)
+                    + " (deploy/base/rbac.yaml), or set webhook.ca-bundle.keep=false";
+            case 409 -> "changed concurrently";
+            case 0 -> "API server unreachable (" + (e.getCause() == null ? "no response"
+                    : e.getCause().getClass().getSimpleName()) + ")";
+            default -> "HTTP " + e.getCode();
+        };
+        if (e.getCode() == 409) {
+            LOG.debugf("caBundle %s: %s; checking again next period", verb, what);
+            return;
+        }
+        say(verb + ":" + e.getCode(), "caBundle cannot be checked (" + verb + " MutatingWebhookConfiguration "
+                + LogText.safe(configurationName) + "): " + what + "; retrying every period");
+    }
+
+    /** Logs {@code message} when the state differs from the last one logged; null only records the state. */
+    private void say(String state, String message) {
+        if (state.equals(lastState)) {
+            return;
+        }
+        boolean recovered = state.equals("trusted") && !lastState.isEmpty() && !lastState.equals("healed");
+        lastState = state;
+        if (message != null) {
+            LOG.warn(message);
+        } else if (recovered) {
+            LOG.info("caBundle trusts the serving certificate again");
+        }
+    }
+
+    private static byte[] decode(String base64) {
+        try {
+            return java.util.Base64.getDecoder().decode(base64);
+        } catch (IllegalArgumentException e) {
+            return new byte[0]; // not base64: trusts nothing, so it is healed like an empty one
+        }
+    }
+}
