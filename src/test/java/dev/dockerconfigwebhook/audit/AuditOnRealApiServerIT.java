@@ -1,0 +1,190 @@
+package dev.dockerconfigwebhook.audit;
+
+import dev.dockerconfigwebhook.testing.RealApiServer;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.Interceptor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import static dev.dockerconfigwebhook.audit.AuditCommandTest.CONSISTENT;
+import static dev.dockerconfigwebhook.audit.AuditCommandTest.FIXED;
+import static dev.dockerconfigwebhook.audit.AuditCommandTest.STALE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The audit against a real API server, where the mock server cannot tell: list paging with {@code limit} and
+ * {@code continue}, a real 409 on a concurrent edit, server-side dry-run, and how dry-run is authorized.
+ */
+@EnabledIf(value = "dev.dockerconfigwebhook.testing.RealApiServer#binariesInstalled",
+        disabledReason = "no kube-apiserver binaries (run ../shared/tools/kube-api-test-binaries/install.sh)")
+class AuditOnRealApiServerIT {
+
+    private static RealApiServer api;
+    private static KubernetesClient admin;
+
+    @BeforeAll
+    static void start() {
+        api = RealApiServer.shared();
+        admin = api.client();
+    }
+
+    @AfterAll
+    static void close() {
+        admin.close();
+    }
+
+    record Result(int exit, String out, String err) {
+    }
+
+    @Test
+    void readsEveryPageOfALargeNamespaceWithContinueTokens() {
+        String ns = namespace("audit-pages");
+        for (int i = 0; i < 7; i++) {
+            create(ns, "s" + i, i < 4 ? STALE : CONSISTENT);
+        }
+        AtomicInteger pageRequests = new AtomicInteger();
+        AtomicInteger continued = new AtomicInteger();
+        Result result = audit(builder -> builder.addOrReplaceInterceptor("count-pages", new Interceptor() {
+            @Override
+            public void before(BasicBuilder b, HttpRequest request, RequestTags tags) {
+                String query = String.valueOf(request.uri().getRawQuery());
+                if (!query.contains("dockerconfigjson")) return; // the dockercfg type is listed separately: no secrets
+                if (request.method().equals("GET") && query.contains("limit=2")) pageRequests.incrementAndGet();
+                if (query.contains("continue=")) continued.incrementAndGet();
+            }
+        }), null, "-n", ns, "--page-size", "2");
+
+        assertEquals(AuditCommand.FINDINGS, result.exit(), result.out() + result.err());
+        assertEquals(4, pageRequests.get(), "7 secrets in pages of 2");
+        assertEquals(3, continued.get(), "pages 2 to 4 were asked for with the server's continue token");
+        for (int i = 0; i < 4; i++) {
+            assertTrue(result.out().contains("fixable\t" + ns + "/s" + i + "\tghcr.io"), result.out());
+        }
+        assertTrue(result.out().contains("scanned 7 pull secrets: 3 consistent, 4 fixable"), result.out());
+    }
+
+    @Test
+    void aConcurrentEditGetsA409AndIsNeverOverwritten() {
+        String ns = namespace("audit-conflict");
+        create(ns, "racy", STALE);
+        AtomicBoolean edited = new AtomicBoolean();
+        AtomicInteger updates = new AtomicInteger();
+        Result result = audit(builder -> builder.addOrReplaceInterceptor("edit-first", new Interceptor() {
+            @Override
+            public void before(BasicBuilder b, HttpRequest request, RequestTags tags) {
+                if (!request.method().equals("PUT")) return;
+                updates.incrementAndGet();
+                if (edited.compareAndSet(false, true)) {
+                    // Someone else edits the secret between the audit's read and its update.
+                    admin.secrets().inNamespace(ns).withName("racy").edit(s -> new SecretBuilder(s)
+                            .editMetadata().addToLabels("edited-by", "someone-else").endMetadata().build());
+                }
+            }
+        }), null, "-n", ns, "--fix");
+
+        assertEquals(AuditCommand.CONSISTENT, result.exit(), result.out() + result.err());
+        assertEquals(2, updates.get(), "the first update was refused (409), the second, after a re-read, stored");
+        Secret stored = admin.secrets().inNamespace(ns).withName("racy").get();
+        assertEquals("someone-else", stored.getMetadata().getLabels().get("edited-by"), "the concurrent edit is kept");
+        assertEquals(FIXED, document(stored));
+        assertTrue(result.out().contains("fixed\t" + ns + "/racy"), result.out());
+    }
+
+    @Test
+    void dryRunReportsWhatWouldBeStoredAndStoresNothing() {
+        String ns = namespace("audit-dry-run");
+        create(ns, "stale", STALE);
+        String before = admin.secrets().inNamespace(ns).withName("stale").get().getMetadata().getResourceVersion();
+
+        Result result = audit(b -> { }, null, "-n", ns, "--fix", "--dry-run");
+
+        assertEquals(AuditCommand.FINDINGS, result.exit(), result.out() + result.err());
+        assertTrue(result.out().contains("would-fix\t" + ns + "/stale"), result.out());
+        Secret stored = admin.secrets().inNamespace(ns).withName("stale").get();
+        assertEquals(before, stored.getMetadata().getResourceVersion(), "nothing written");
+        assertEquals(STALE, document(stored));
+    }
+
+    @Test
+    void dryRunIsAuthorizedAsTheWriteItWouldBe() {
+        // The report CronJob's role (deploy/audit/report/rbac.yaml: get and list secrets), bound to a test user.
+        String ns = namespace("audit-dry-run-rbac");
+        create(ns, "stale", STALE);
+        assertEquals(0, api.kubectlWithInput("""
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRole
+                metadata: {name: audit-it-report}
+                rules: [{apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"]}]
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRoleBinding
+                metadata: {name: audit-it-report}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: audit-it-report}
+                subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: audit-it-reader}]
+                """, "apply", "-f", "-").exit());
+
+        Result report = audit(b -> { }, "audit-it-reader", "-n", ns);
+        assertEquals(AuditCommand.FINDINGS, report.exit(), "reporting needs only get/list: " + report.err());
+
+        Result dryRun = audit(b -> { }, "audit-it-reader", "-n", ns, "--fix", "--dry-run");
+        assertEquals(AuditCommand.ERROR, dryRun.exit(), dryRun.out() + dryRun.err());
+        assertTrue((dryRun.out() + dryRun.err()).contains("forbidden (403)"), dryRun.out() + dryRun.err());
+    }
+
+    private static Result audit(Consumer<io.fabric8.kubernetes.client.http.HttpClient.Builder> http, String impersonate,
+            String... args) {
+        Config base = Config.fromKubeconfig(readKubeconfig());
+        ConfigBuilder config = new ConfigBuilder(AuditCommand.clientFor(base).getConfiguration());
+        if (impersonate != null) config.withImpersonateUsername(impersonate);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = AuditCommand.execute(() -> new KubernetesClientBuilder().withConfig(config.build())
+                        .withHttpClientBuilderConsumer(http).build(),
+                new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    private static String readKubeconfig() {
+        try {
+            return java.nio.file.Files.readString(api.kubeconfig());
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String namespace(String name) {
+        RealApiServer.Run run = api.kubectl("create", "namespace", name);
+        assertEquals(0, run.exit(), run.output());
+        return name;
+    }
+
+    private static void create(String ns, String name, String document) {
+        admin.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName(name).endMetadata()
+                .withType("kubernetes.io/dockerconfigjson")
+                .withData(Map.of(".dockerconfigjson", Base64.getEncoder().encodeToString(document.getBytes(StandardCharsets.UTF_8))))
+                .build()).create();
+    }
+
+    private static String document(Secret secret) {
+        return new String(Base64.getDecoder().decode(secret.getData().get(".dockerconfigjson")), StandardCharsets.UTF_8);
+    }
+}
