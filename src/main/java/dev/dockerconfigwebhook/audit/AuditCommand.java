@@ -1,11 +1,7 @@
 package dev.dockerconfigwebhook.audit;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.dockerconfigwebhook.audit.SecretAudit.Mode;
-import dev.dockerconfigwebhook.audit.SecretAudit.SecretReport;
 import dev.dockerconfigwebhook.audit.SecretAudit.Status;
-import dev.dockerconfigwebhook.core.Finding;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -14,14 +10,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -161,135 +154,9 @@ public final class AuditCommand implements Callable<Integer> {
         if (counts.getOrDefault(Status.FAILED, 0) + counts.getOrDefault(Status.CONFLICT, 0) > 0) {
             return ERROR;
         }
+        // Secrets count by their worst registry: one that cannot be fixed keeps the exit code at 1 after --fix.
         int open = counts.getOrDefault(Status.FIXABLE, 0) + counts.getOrDefault(Status.WOULD_FIX, 0)
-                + counts.getOrDefault(Status.UNFIXABLE, 0);
+                + counts.getOrDefault(Status.UNFIXABLE, 0) + counts.getOrDefault(Status.BROKEN, 0);
         return open > 0 ? FINDINGS : CONSISTENT;
-    }
-
-    /** Output of one run: a line (or JSON object) per secret that matters, then the summary. */
-    interface Report extends AutoCloseable {
-        void secret(SecretReport secret);
-
-        void summary(Map<Status, Integer> counts);
-
-        @Override
-        void close();
-    }
-
-    static int scanned(Map<Status, Integer> counts) {
-        return counts.values().stream().mapToInt(Integer::intValue).sum();
-    }
-
-    /** {@code STATUS NAMESPACE/NAME REGISTRY: REASON}; consistent secrets are only counted. */
-    static final class TextReport implements Report {
-        private final PrintWriter out;
-
-        TextReport(PrintWriter out) {
-            this.out = out;
-        }
-
-        @Override
-        public void secret(SecretReport s) {
-            String status = s.status().label();
-            String secret = s.namespace() + "/" + s.name();
-            if (s.status() == Status.CONSISTENT) {
-                return;
-            }
-            if (s.status() == Status.SKIPPED) {
-                out.println(status + "\t" + secret + "\t" + s.skipReason());
-                return;
-            }
-            for (Finding f : s.findings()) {
-                out.println(status + "\t" + secret + "\t" + f.subject() + "\t" + f.kind().reason());
-            }
-            if (s.error() != null) {
-                out.println(status + "\t" + secret + "\t" + s.error());
-            }
-        }
-
-        @Override
-        public void summary(Map<Status, Integer> c) {
-            out.println("scanned " + scanned(c) + " pull secrets: " + c.getOrDefault(Status.CONSISTENT, 0) + " consistent, "
-                    + (c.getOrDefault(Status.FIXABLE, 0) + c.getOrDefault(Status.WOULD_FIX, 0)) + " fixable, "
-                    + c.getOrDefault(Status.FIXED, 0) + " fixed, " + c.getOrDefault(Status.UNFIXABLE, 0) + " unfixable, "
-                    + c.getOrDefault(Status.SKIPPED, 0) + " skipped, "
-                    + (c.getOrDefault(Status.FAILED, 0) + c.getOrDefault(Status.CONFLICT, 0)) + " failed");
-        }
-
-        @Override
-        public void close() {
-            out.flush();
-        }
-    }
-
-    /** {@code {"secrets":[...],"summary":{...}}}, streamed so that ten thousand secrets need no buffering. */
-    static final class JsonReport implements Report {
-        private final JsonGenerator json;
-
-        JsonReport(PrintWriter out) {
-            try {
-                json = new JsonFactory().createGenerator(out);
-                json.writeStartObject();
-                json.writeArrayFieldStart("secrets");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        @Override
-        public void secret(SecretReport s) {
-            if (s.status() == Status.CONSISTENT) {
-                return;
-            }
-            try {
-                json.writeStartObject();
-                json.writeStringField("namespace", s.namespace());
-                json.writeStringField("name", s.name());
-                json.writeStringField("type", s.type());
-                json.writeStringField("status", s.status().label());
-                if (s.skipReason() != null) json.writeStringField("skipReason", s.skipReason());
-                if (s.error() != null) json.writeStringField("error", s.error());
-                json.writeArrayFieldStart("registries");
-                for (Finding f : s.findings()) {
-                    json.writeStartObject();
-                    json.writeStringField("registry", f.subject());
-                    json.writeStringField("finding", f.kind().name().toLowerCase().replace('_', '-'));
-                    json.writeStringField("category", f.category().name().toLowerCase());
-                    json.writeStringField("reason", f.kind().reason());
-                    json.writeEndObject();
-                }
-                json.writeEndArray();
-                json.writeEndObject();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        @Override
-        public void summary(Map<Status, Integer> c) {
-            try {
-                json.writeEndArray();
-                json.writeObjectFieldStart("summary");
-                json.writeNumberField("scanned", scanned(c));
-                for (Status status : List.of(Status.CONSISTENT, Status.FIXABLE, Status.WOULD_FIX, Status.FIXED,
-                        Status.UNFIXABLE, Status.SKIPPED, Status.CONFLICT, Status.FAILED)) {
-                    json.writeNumberField(status.name().toLowerCase().replace("_", ""), c.getOrDefault(status, 0));
-                }
-                json.writeEndObject();
-                json.writeEndObject();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        @Override
-        public void close() {
-            try {
-                json.writeRaw('\n');
-                json.close();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
     }
 }

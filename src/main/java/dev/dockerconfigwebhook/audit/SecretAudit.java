@@ -35,23 +35,46 @@ public final class SecretAudit {
 
     public enum Mode { REPORT, FIX, DRY_RUN }
 
-    /** What happened to one secret. */
+    /**
+     * What happened to one registry, and to a secret (its worst registry), from best to worst: the declaration order
+     * is the severity that {@link #worst} compares.
+     */
     public enum Status {
-        CONSISTENT, FIXABLE, FIXED, WOULD_FIX, UNFIXABLE, SKIPPED, CONFLICT, FAILED;
+        CONSISTENT, SKIPPED, FIXED, WOULD_FIX, FIXABLE, BROKEN, UNFIXABLE, CONFLICT, FAILED;
 
-        /** As printed: {@code would-fix}. */
+        /** As printed, in text and JSON alike: {@code would-fix}. */
         public String label() {
             return name().toLowerCase().replace('_', '-');
         }
+
+        static Status worst(Status a, Status b) {
+            return a.compareTo(b) >= 0 ? a : b;
+        }
+
+        /** The status of a registry the rules did not fix: it needs a person, not the audit. */
+        static Status of(Finding.Category category) {
+            return switch (category) {
+                case FIXED -> FIXABLE;
+                case UNFIXABLE -> UNFIXABLE;
+                case BROKEN -> BROKEN;
+            };
+        }
+    }
+
+    /** One registry of a secret: what the rules found, and what became of it. */
+    public record RegistryReport(Finding finding, Status status) {
     }
 
     public record Options(String namespace, Mode mode, boolean includeSkipped, Set<String> excludedNamespaces,
             int pageSize) {
     }
 
-    /** One secret's outcome; {@code findings} name registries and fixed reasons only. */
+    /**
+     * One secret's outcome: {@code status} is its worst registry's; {@code registries} name registries and fixed
+     * reasons only.
+     */
     public record SecretReport(String namespace, String name, String type, Status status, String skipReason,
-            List<Finding> findings, String error) {
+            List<RegistryReport> registries, String error) {
     }
 
     private final KubernetesClient client;
@@ -94,15 +117,15 @@ public final class SecretAudit {
     private SecretReport audit(Secret secret, int attempt) {
         String skip = skipReason(secret);
         if (skip != null) {
-            return report(secret, Status.SKIPPED, skip, List.of(), null);
+            return new SecretReport(secret.getMetadata().getNamespace(), secret.getMetadata().getName(), secret.getType(),
+                    Status.SKIPPED, skip, List.of(), null);
         }
         FixResult result = fixer.fix(secret.getType(), secret.getData());
         if (!(result instanceof FixResult.Patched fix)) {
-            return report(secret, result.findings().isEmpty() ? Status.CONSISTENT : Status.UNFIXABLE, null,
-                    result.findings().list(), null);
+            return report(secret, Status.FIXABLE, result.findings().list(), null);
         }
         if (options.mode() == Mode.REPORT) {
-            return report(secret, Status.FIXABLE, null, fix.findings().list(), null);
+            return report(secret, Status.FIXABLE, fix.findings().list(), null);
         }
         return write(secret, fix, attempt);
     }
@@ -119,17 +142,17 @@ public final class SecretAudit {
             Secret stored = options.mode() == Mode.DRY_RUN ? resource.dryRun().update() : resource.update();
             boolean stillStale = fixer.fix(stored.getType(), stored.getData()) instanceof FixResult.Patched;
             Status status = stillStale ? Status.FAILED : options.mode() == Mode.DRY_RUN ? Status.WOULD_FIX : Status.FIXED;
-            return report(read, status, null, fix.findings().list(),
+            return report(read, status, fix.findings().list(),
                     stillStale ? "the API server stored a different document (another webhook?)" : null);
         } catch (KubernetesClientException e) {
             if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt == MAX_ATTEMPTS) {
                 return report(read, e.getCode() == HttpURLConnection.HTTP_CONFLICT ? Status.CONFLICT : Status.FAILED,
-                        null, fix.findings().list(), AuditErrors.describe(e, "updating secret " + namespace + "/" + name));
+                        fix.findings().list(), AuditErrors.describe(e, "updating secret " + namespace + "/" + name));
             }
         }
         Secret reread = client.secrets().inNamespace(namespace).withName(name).get();
         if (reread == null) {
-            return report(read, Status.CONFLICT, null, fix.findings().list(), "deleted while being fixed");
+            return report(read, Status.CONFLICT, fix.findings().list(), "deleted while being fixed");
         }
         return audit(reread, attempt + 1);
     }
@@ -159,9 +182,22 @@ public final class SecretAudit {
         return null;
     }
 
-    private static SecretReport report(Secret secret, Status status, String skipReason, List<Finding> findings,
-            String error) {
+    /**
+     * @param fixedStatus what became of the registries the rules fixed (fixable, would-fix, fixed, conflict, failed);
+     *                    every other registry keeps the status of its finding (unfixable, broken)
+     */
+    private static SecretReport report(Secret secret, Status fixedStatus, List<Finding> findings, String error) {
+        List<RegistryReport> registries = new ArrayList<>(findings.size());
+        Status worst = Status.CONSISTENT;
+        for (Finding finding : findings) {
+            Status status = finding.category() == Finding.Category.FIXED ? fixedStatus : Status.of(finding.category());
+            registries.add(new RegistryReport(finding, status));
+            worst = Status.worst(worst, status);
+        }
+        if (error != null) {
+            worst = Status.worst(worst, fixedStatus); // a failed write with no fixed registry still counts as failed
+        }
         return new SecretReport(secret.getMetadata().getNamespace(), secret.getMetadata().getName(), secret.getType(),
-                status, skipReason, new ArrayList<>(findings), error);
+                worst, null, registries, error);
     }
 }

@@ -68,7 +68,8 @@ class AuditCommandTest {
         assertTrue(run.out().contains("skipped\tkube-system/system\tnamespace excluded"), run.out());
         assertFalse(run.out().contains("opaque"), "only pull secrets are audited");
         assertFalse(run.out().contains("team-a/consistent"), "consistent secrets are only counted");
-        assertTrue(run.out().endsWith("scanned 7 pull secrets: 1 consistent, 2 fixable, 0 fixed, 1 unfixable, 3 skipped, 0 failed\n"), run.out());
+        assertTrue(run.out().endsWith("scanned 7 pull secrets: 1 consistent, 3 skipped, 0 fixed, 0 would-fix, 2 fixable, "
+                + "0 broken, 1 unfixable, 0 conflict, 0 failed\n"), run.out());
         assertEquals(STALE, document("team-a", "stale"), "report mode writes nothing");
         assertNoCredentials(run);
     }
@@ -107,7 +108,7 @@ class AuditCommandTest {
         Run run = audit("--fix", "--dry-run", "--namespace", "team-a");
         assertEquals(AuditCommand.FINDINGS, run.exit(), "nothing was changed, so something would still change");
         assertTrue(run.out().contains("would-fix\tteam-a/stale\tghcr.io"), run.out());
-        assertTrue(run.out().contains("scanned 2 pull secrets: 1 consistent, 1 fixable, 0 fixed"), run.out());
+        assertTrue(run.out().contains("scanned 2 pull secrets: 1 consistent, 0 skipped, 0 fixed, 1 would-fix, 0 fixable"), run.out());
         boolean sawDryRunPut = false;
         for (int i = 0; i < server.getRequestCount(); i++) {
             var request = server.takeRequest();
@@ -146,6 +147,47 @@ class AuditCommandTest {
         assertEquals("https://index.docker.io/v1/", legacy.path("registries").get(0).path("registry").asText());
         assertEquals("auth-recomputed", legacy.path("registries").get(0).path("finding").asText());
         assertNoCredentials(run);
+    }
+
+    /** One registry the rules fix and one they cannot, in the same secret. */
+    static final String MIXED = "{\"auths\":{\"ghcr.io\":{\"username\":\"alice\",\"password\":\"rotated-token\",\"auth\":\""
+            + b64("alice:old-token") + "\"},\"r.io:5000\":{\"username\":\"user:with:colon\",\"password\":\"p\"}}}";
+
+    @Test
+    void aMixedSecretShowsEachRegistrysStatusAndStaysOpenAfterTheFix() throws Exception {
+        create("team-c", "mixed", "kubernetes.io/dockerconfigjson", ".dockerconfigjson", MIXED, Map.of());
+
+        Run report = audit("--namespace", "team-c");
+        assertEquals(AuditCommand.FINDINGS, report.exit());
+        assertTrue(report.out().contains("fixable\tteam-c/mixed\tghcr.io\tauth recomputed"), report.out());
+        assertTrue(report.out().contains("unfixable\tteam-c/mixed\tr.io:5000\tusername contains ':'"), report.out());
+        assertTrue(report.out().contains(": 0 consistent, 0 skipped, 0 fixed, 0 would-fix, 0 fixable, 0 broken, 1 unfixable"),
+                "counted by its worst registry: " + report.out());
+
+        Run fix = audit("--namespace", "team-c", "--fix");
+        assertEquals(AuditCommand.FINDINGS, fix.exit(), "the README: 1 while anything cannot be fixed: " + fix.out());
+        assertTrue(fix.out().contains("fixed\tteam-c/mixed\tghcr.io"), fix.out());
+        assertTrue(fix.out().contains("unfixable\tteam-c/mixed\tr.io:5000"), fix.out());
+        assertFalse(fix.out().contains("fixed\tteam-c/mixed\tr.io:5000"), fix.out());
+        assertTrue(document("team-c", "mixed").contains(b64("alice:rotated-token")), "the fixable registry was fixed");
+
+        Run json = audit("--namespace", "team-c", "--output", "json");
+        JsonNode secret = new ObjectMapper().readTree(json.out()).path("secrets").get(0);
+        assertEquals("unfixable", secret.path("status").asText());
+        assertEquals(1, secret.path("registries").size(), "the fixed registry is consistent now: " + json.out());
+        assertEquals("unfixable", secret.path("registries").get(0).path("status").asText());
+    }
+
+    @Test
+    void jsonSummaryUsesTheTextOutputsStatusNames() throws Exception {
+        Run run = audit("--output", "json");
+        JsonNode summary = new ObjectMapper().readTree(run.out()).path("summary");
+        for (SecretAudit.Status status : SecretAudit.Status.values()) {
+            assertTrue(summary.has(status.label()), status.label() + " in " + summary);
+        }
+        assertTrue(summary.has("would-fix"));
+        assertFalse(summary.has("wouldfix"));
+        assertTrue(run.out().contains("\"status\":\"fixable\""));
     }
 
     @Test

@@ -79,7 +79,7 @@ class AuditOnRealApiServerIT {
         for (int i = 0; i < 4; i++) {
             assertTrue(result.out().contains("fixable\t" + ns + "/s" + i + "\tghcr.io"), result.out());
         }
-        assertTrue(result.out().contains("scanned 7 pull secrets: 3 consistent, 4 fixable"), result.out());
+        assertTrue(result.out().contains("scanned 7 pull secrets: 3 consistent, 0 skipped, 0 fixed, 0 would-fix, 4 fixable"), result.out());
     }
 
     @Test

@@ -50,7 +50,7 @@ class AuditPagingAndConflictTest {
         assertEquals(AuditCommand.FINDINGS, exit, out.toString());
         assertTrue(out.toString().contains("fixable\ta/s1\tghcr.io"), out.toString());
         assertTrue(out.toString().contains("fixable\tb/s3\tghcr.io"), "the second page was read: " + out);
-        assertTrue(out.toString().contains("scanned 3 pull secrets: 1 consistent, 2 fixable"), out.toString());
+        assertTrue(out.toString().contains("scanned 3 pull secrets: 1 consistent, 0 skipped, 0 fixed, 0 would-fix, 2 fixable"), out.toString());
     }
 
     @Test
@@ -74,7 +74,7 @@ class AuditPagingAndConflictTest {
 
         assertEquals(AuditCommand.FINDINGS, exit);
         assertTrue(out.toString().endsWith(
-                "scanned 10000 pull secrets: 9900 consistent, 100 fixable, 0 fixed, 0 unfixable, 0 skipped, 0 failed\n"), out.toString());
+                "scanned 10000 pull secrets: 9900 consistent, 0 skipped, 0 fixed, 0 would-fix, 100 fixable, 0 broken, 0 unfixable, 0 conflict, 0 failed\n"), out.toString());
         assertEquals(100, out.toString().lines().filter(l -> l.startsWith("fixable\t")).count());
     }
 

@@ -360,6 +360,10 @@ class DeployManifestsTest {
             Container container = pod.getContainers().get(0);
             assertEquals("audit", container.getArgs().get(0));
             assertEquals(fix, container.getArgs().contains("--fix"), dir);
+            // It skips what the webhook skips: kube-system and the namespace it is installed in (whatever that is).
+            assertEquals("kube-system,$(POD_NAMESPACE)", container.getArgs().get(container.getArgs().indexOf("--exclude-namespace") + 1));
+            assertEquals("metadata.namespace", container.getEnv().stream().filter(e -> e.getName().equals("POD_NAMESPACE"))
+                    .findFirst().orElseThrow().getValueFrom().getFieldRef().getFieldPath());
             assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
             assertEquals(Boolean.TRUE, container.getSecurityContext().getReadOnlyRootFilesystem());
             assertEquals(List.of("ALL"), container.getSecurityContext().getCapabilities().getDrop());

@@ -50,7 +50,7 @@ class AuditCommandIT {
 
         Run fix = audit(kubeconfig, "--fix");
         assertEquals(0, fix.exit(), fix.output());
-        assertTrue(fix.output().contains("scanned 1 pull secrets: 0 consistent, 0 fixable, 1 fixed"), fix.output());
+        assertTrue(fix.output().contains("scanned 1 pull secrets: 0 consistent, 0 skipped, 1 fixed"), fix.output());
         String stored = new String(Base64.getDecoder().decode(client.secrets().inNamespace("team-a").withName("regcred")
                 .get().getData().get(".dockerconfigjson")), StandardCharsets.UTF_8);
         assertEquals(stale.replace(b64("alice:old-token"), b64("alice:rotated-token")), stored);
