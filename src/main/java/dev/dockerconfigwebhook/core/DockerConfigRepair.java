@@ -94,7 +94,7 @@ public final class DockerConfigRepair {
 
     private static boolean isAuths(JsonCursor cursor) {
         return cursor.memberKeyIsPlainAscii() ? equalsAsciiIgnoreCase(cursor, "AUTHS")
-                : new String(cursor.memberKey(), StandardCharsets.UTF_8).equalsIgnoreCase("auths");
+                : foldsTo(cursor.memberKey(), "AUTHS");
     }
 
     private void repairEntries(JsonCursor cursor) throws JsonCursor.MalformedJsonException {
@@ -163,18 +163,19 @@ public final class DockerConfigRepair {
         }
         byte[] user = username.bytes();
         byte[] pass = password.bytes();
-        if (!username.wellFormed() || !password.wellFormed()) {
-            report(cursor, registry, Finding.Kind.MALFORMED_TEXT);
-        } else if (user.length == 0) {
+        // Invalid UTF-8 and unpaired surrogate escapes are already U+FFFD here, as Go decodes them: the kubelet would
+        // use exactly these bytes without an auth, so auth is derived from them (and the warning says so).
+        boolean replaced = !username.wellFormed() || !password.wellFormed();
+        if (user.length == 0) {
             report(cursor, registry, Finding.Kind.EMPTY_USERNAME);
         } else if (KubeletAuth.indexOf(user, (byte) ':') >= 0) {
             report(cursor, registry, Finding.Kind.COLON_IN_USERNAME);
         } else if (auth == null) {
             insertAuthAfter(last, KubeletAuth.encode(user, pass));
-            report(cursor, registry, Finding.Kind.AUTH_ADDED);
+            report(cursor, registry, replaced ? Finding.Kind.AUTH_FROM_REPLACED_TEXT : Finding.Kind.AUTH_ADDED);
         } else if (!KubeletAuth.matches(auth.bytes(), user, pass)) {
             addEdit(new Edit(auth.start(), auth.end(), quoted(KubeletAuth.encode(user, pass))));
-            report(cursor, registry, Finding.Kind.AUTH_RECOMPUTED);
+            report(cursor, registry, replaced ? Finding.Kind.AUTH_FROM_REPLACED_TEXT : Finding.Kind.AUTH_RECOMPUTED);
         }
     }
 
@@ -228,7 +229,7 @@ public final class DockerConfigRepair {
 
     /**
      * Go's encoding/json matches member names to struct fields case-insensitively. ASCII names are compared
-     * in place; names with other characters go through Unicode case folding (Go folds 'ſ' to 's', 'K' to 'k').
+     * in place; names with other characters go through {@link #foldsTo} (Go's folding, not Java's).
      */
     private static Field fieldNamed(JsonCursor cursor) {
         int rawLength = cursor.memberKeyEnd() - cursor.memberKeyStart() - 2;
@@ -244,11 +245,40 @@ public final class DockerConfigRepair {
         if (rawLength > 8 * 6) {
             return null; // "password" with every letter escaped as \\uXXXX is the longest spelling of a field name
         }
-        String key = new String(cursor.memberKey(), StandardCharsets.UTF_8);
+        byte[] key = cursor.memberKey();
         for (Field field : FIELDS) {
-            if (field.name().equalsIgnoreCase(key)) return field;
+            if (foldsTo(key, field.name())) return field;
         }
         return null;
+    }
+
+    /**
+     * Whether Go's encoding/json matches the member name {@code key} (decoded UTF-8) to the struct field whose
+     * upper-case ASCII name is {@code upperName}. Go folds each rune to the smallest rune of its Unicode simple-folding
+     * orbit (ASCII letters to upper case); the only non-ASCII runes whose orbit reaches ASCII are U+017F 'ſ' (onto S)
+     * and U+212A KELVIN SIGN (onto K). So unlike Java's equalsIgnoreCase, 'ı' (U+0131) and 'İ' (U+0130) match nothing.
+     */
+    static boolean foldsTo(byte[] key, String upperName) {
+        int i = 0;
+        for (int n = 0; n < upperName.length(); n++) {
+            if (i >= key.length) return false;
+            int b = key[i] & 0xff;
+            int folded;
+            if (b < 0x80) {
+                folded = b >= 'a' && b <= 'z' ? b - 32 : b;
+                i++;
+            } else if (b == 0xC5 && i + 1 < key.length && (key[i + 1] & 0xff) == 0xBF) {
+                folded = 'S'; // U+017F LATIN SMALL LETTER LONG S
+                i += 2;
+            } else if (b == 0xE2 && i + 2 < key.length && (key[i + 1] & 0xff) == 0x84 && (key[i + 2] & 0xff) == 0xAA) {
+                folded = 'K'; // U+212A KELVIN SIGN
+                i += 3;
+            } else {
+                return false; // any other non-ASCII rune folds to a non-ASCII rune, which no field name has
+            }
+            if (folded != upperName.charAt(n)) return false;
+        }
+        return i == key.length;
     }
 
     private static boolean equalsAsciiIgnoreCase(JsonCursor cursor, String upperName) {

@@ -24,9 +24,9 @@ public record Finding(String key, Kind kind) {
     public enum Kind {
         AUTH_ADDED(Category.FIXED, "auth added from username/password"),
         AUTH_RECOMPUTED(Category.FIXED, "auth recomputed from username/password (written auth did not match)"),
+        AUTH_FROM_REPLACED_TEXT(Category.FIXED, "auth derived with U+FFFD for invalid UTF-8, as the kubelet reads it"),
         EMPTY_USERNAME(Category.UNFIXABLE, "username is empty, so no auth can be derived; left unchanged"),
         COLON_IN_USERNAME(Category.UNFIXABLE, "username contains ':', which auth cannot express; left unchanged"),
-        MALFORMED_TEXT(Category.UNFIXABLE, "username or password is not valid UTF-8; left unchanged"),
         DOCUMENT_FIX_TOO_LARGE(Category.UNFIXABLE, "would exceed the 1 MiB a Secret can hold once auth is fixed; left unchanged"),
         AUTH_UNPARSABLE(Category.BROKEN, "auth is not base64 of user:password; pulls with it will fail"),
         USERNAME_NOT_STRING(Category.BROKEN, "username is not a string; left unchanged"),

@@ -16,7 +16,8 @@ import java.util.Arrays;
  * costs one bit per level and never the Java stack.
  *
  * <p>Strings are read the way Go's {@code encoding/json} reads them: invalid UTF-8 and lone surrogate escapes are
- * accepted (Go substitutes U+FFFD), and {@link Text#wellFormed()} says whether that happened.
+ * accepted and {@link Text#bytes()} holds U+FFFD in their place, exactly where Go puts it (one per invalid byte, one
+ * per unpaired surrogate escape); {@link Text#wellFormed()} says whether that happened.
  */
 public final class JsonCursor {
 
@@ -424,8 +425,9 @@ public final class JsonCursor {
             } else {
                 int length = utf8SequenceLength(p);
                 if (length == 0) {
-                    wellFormed = false; // Go accepts it and substitutes U+FFFD; we only remember it
-                    text.write(b);
+                    // Go's utf8.DecodeRune: one U+FFFD per byte that starts no valid sequence, then the next byte.
+                    writeUtf8(text, 0xFFFD);
+                    wellFormed = false;
                     p++;
                 } else {
                     text.write(in, p, length);
