@@ -1,41 +1,49 @@
 package dev.dockerconfigwebhook;
 
-import dev.dockerconfigwebhook.testing.TestLog;
 import dev.dockerconfigwebhook.testing.Fixtures;
-import org.junit.jupiter.api.Order;
+import dev.dockerconfigwebhook.testing.TestLog;
+import dev.dockerconfigwebhook.testing.Webhook;
+import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
+import java.io.File;
 import java.util.Set;
+import java.util.UUID;
 
+import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Runs after every other test class and reads the complete log of the Quarkus application they drove
- * (fixtures, bad requests, load, rotation): no credential value from any fixture may appear in it.
+ * Sends every recorded review (and bad requests quoting them) through the webhook itself, then reads the whole test
+ * log: no credential value of any fixture may appear in it, whatever other classes ran before. Run alone or last, it
+ * checks at least its own traffic; after the suite, everyone's.
  */
-@Order(Integer.MAX_VALUE)
+@QuarkusTest
 class LogHygieneTest {
 
-    private static final Path LOG = Path.of("target/test-logs/webhook.log");
-
     @Test
-    void noCredentialValueIsLogged() throws Exception {
-        assertTrue(TestLog.exists(), "the test profile writes " + LOG + "; run the whole suite");
-        String log = TestLog.read();
-        // The log did capture the reviews, so an empty or unrelated file cannot pass.
-        for (String uid : List.of("918653ed-18a3-4698-96d6-afa81f5cb1ff", "6ec1bddb-98c6-4bba-95b0-3ffa7600d9dc")) {
-            assertTrue(log.contains("review uid=" + uid), "the log holds the review line of " + uid);
+    void noCredentialValueIsLogged() {
+        String marker = "log-hygiene-" + UUID.randomUUID();
+        for (String fixture : Fixtures.ALL) {
+            given().trustStore(new File("target/certificates/dev-truststore.p12"), "changeit")
+                    .contentType("application/json").body(Fixtures.withUid(fixture, marker)).post(Webhook.mutate())
+                    .then().statusCode(200);
+            // The same review cut short: a bad request whose body holds every credential.
+            byte[] review = Fixtures.bytes(fixture);
+            byte[] truncated = java.util.Arrays.copyOf(review, review.length - 2);
+            given().trustStore(new File("target/certificates/dev-truststore.p12"), "changeit")
+                    .contentType("application/json").body(truncated).post(Webhook.mutate()).then().statusCode(400);
         }
+        assertTrue(TestLog.exists(), "the test profile writes the log to " + TestLog.DIRECTORY);
+        String log = TestLog.read();
+        // The log did capture this traffic, so an empty or unrelated file cannot pass.
+        assertTrue(log.contains("review uid=" + marker), "the log holds the review lines of " + marker);
         assertTrue(log.contains("review rejected:"), "the log holds the bad requests");
         Set<String> credentials = Fixtures.credentialValues();
         assertTrue(credentials.contains("rotated-token") && credentials.contains("hunter2"), "credentials were collected");
         for (String credential : credentials) {
-            assertFalse(log.contains(credential), () -> "a credential value of the fixtures appears in " + LOG);
+            assertFalse(log.contains(credential), () -> "a credential value of the fixtures appears in the test log");
         }
     }
 }

@@ -20,6 +20,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.dockerconfigwebhook.testing.Base64Text.b64;
 
 /** The audit command against fabric8's mock API server in CRUD mode: real list/get/update semantics. */
 @EnableKubernetesMockClient(crud = true)
@@ -248,7 +249,4 @@ class AuditCommandTest {
         return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
     }
 
-    static String b64(String s) {
-        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-    }
 }

@@ -18,7 +18,7 @@ import java.util.Map;
 import static dev.dockerconfigwebhook.audit.AuditCommandTest.STALE;
 import static dev.dockerconfigwebhook.audit.AuditCommandTest.FIXED;
 import static dev.dockerconfigwebhook.audit.AuditCommandTest.CONSISTENT;
-import static dev.dockerconfigwebhook.audit.AuditCommandTest.b64;
+import static dev.dockerconfigwebhook.testing.Base64Text.b64;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -18,6 +18,8 @@ import java.util.stream.LongStream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.dockerconfigwebhook.testing.Base64Text.b64;
+import static dev.dockerconfigwebhook.testing.Base64Text.decode;
 
 /**
  * Properties over generated inputs, checked against Jackson as an independent JSON parser:
@@ -239,11 +241,5 @@ class PullSecretFixerPropertyTest {
         }
     }
 
-    private static String b64(String s) {
-        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-    }
 
-    private static String decode(String b64) {
-        return new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8);
-    }
 }

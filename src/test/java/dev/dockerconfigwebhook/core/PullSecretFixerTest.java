@@ -18,6 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.dockerconfigwebhook.testing.Base64Text.b64;
+import static dev.dockerconfigwebhook.testing.Base64Text.decode;
 
 /**
  * The rules as a table: each case gives a Secret's type and decoded document, and the exact document
@@ -310,11 +312,5 @@ class PullSecretFixerTest {
         return CFG.equals(type) ? ".dockercfg" : ".dockerconfigjson";
     }
 
-    private static String b64(String s) {
-        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-    }
 
-    private static String decode(String b64) {
-        return new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8);
-    }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.dockerconfigwebhook.testing.Base64Text.b64;
 
 /**
  * `java -jar quarkus-run.jar audit` as an admin runs it: the real entry point, a kubeconfig file, no certificate,
@@ -77,7 +78,4 @@ class AuditCommandIT {
         return new Run(process.exitValue(), output);
     }
 
-    private static String b64(String s) {
-        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-    }
 }

@@ -318,7 +318,7 @@ class HostileInputIT {
                 .path("auths");
         assertEquals(registries, auths.size());
         for (int i = 0; i < registries; i += 997) {
-            assertEquals(Reviews.b64("u" + i + ":new-" + i), auths.path("r" + i + ".example.com").path("auth").asText());
+            assertEquals(dev.dockerconfigwebhook.testing.Base64Text.b64("u" + i + ":new-" + i), auths.path("r" + i + ".example.com").path("auth").asText());
         }
     }
 

@@ -13,6 +13,8 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.dockerconfigwebhook.testing.Base64Text.b64;
+import static dev.dockerconfigwebhook.testing.Base64Text.decode;
 
 /**
  * What the webhook must answer for each recorded fixture: the decoded document with {@code find} replaced by
@@ -108,11 +110,5 @@ public record Expectation(String fixture, String find, String replacement, List<
         return fixture;
     }
 
-    private static String decode(String base64) {
-        return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
-    }
 
-    private static String b64(String s) {
-        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-    }
 }

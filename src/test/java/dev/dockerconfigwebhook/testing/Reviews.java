@@ -2,6 +2,7 @@ package dev.dockerconfigwebhook.testing;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import static dev.dockerconfigwebhook.testing.Base64Text.b64;
 
 /** Generated AdmissionReviews for size and hostile-input tests (same shapes as bench/make-review.py). */
 public final class Reviews {
@@ -48,9 +49,6 @@ public final class Reviews {
         return document.append("}}").toString();
     }
 
-    public static String b64(String text) {
-        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
-    }
 
     /** A JSON string literal (quotes, backslashes and control characters escaped). */
     public static String json(String text) {

@@ -134,7 +134,7 @@ public final class JsonCursor {
             skipWhitespace();
         }
         firstMember = false;
-        if (pos >= limit || in[pos] != '"') throw error("expected a member name");
+        if (pos >= limit || in[pos] != '"') throw error(pos >= limit ? "unexpected end of input" : "expected a member name");
         leadStart = lead;
         keyStart = pos;
         keyPlain = skipString();
@@ -313,7 +313,7 @@ public final class JsonCursor {
     }
 
     private void memberName() throws MalformedJsonException {
-        if (pos >= limit || in[pos] != '"') throw error("expected a member name");
+        if (pos >= limit || in[pos] != '"') throw error(pos >= limit ? "unexpected end of input" : "expected a member name");
         skipString();
         skipWhitespace();
         if (pos >= limit || in[pos] != ':') throw error("expected ':'");

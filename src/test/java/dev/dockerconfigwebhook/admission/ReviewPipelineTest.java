@@ -1,0 +1,68 @@
+package dev.dockerconfigwebhook.admission;
+
+import dev.dockerconfigwebhook.testing.Expectation;
+import dev.dockerconfigwebhook.testing.Fixtures;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.charset.StandardCharsets;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The admission core without HTTP or Quarkus: bytes in through {@link AdmissionReviewReader}, a decision by
+ * {@link SecretMutator}, bytes out through {@link AdmissionReviewWriter}. Every recorded review gives the answer its
+ * expectation describes; every malformed body gives exactly the one-line reason the 400 answer carries.
+ */
+class ReviewPipelineTest {
+
+    static Stream<Expectation> fixtures() {
+        return Expectation.ALL.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void recordedReviewsGiveTheExpectedAnswer(Expectation expected) throws Exception {
+        byte[] body = Fixtures.bytes(expected.fixture());
+        ReviewRequest request = AdmissionReviewReader.read(body, body.length);
+        SecretMutator.Decision decision = new SecretMutator(false).mutate(request);
+        expected.assertAnswer(AdmissionReviewWriter.write(decision.response()));
+    }
+
+    private static final String ENVELOPE = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",";
+
+    static Stream<Arguments> badBodies() {
+        return Stream.of(
+                Arguments.of("", "request body is empty; expected an admission.k8s.io/v1 AdmissionReview"),
+                Arguments.of("{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":\"AdmissionReview\",\"request\":{}}",
+                        "expected apiVersion admission.k8s.io/v1 and kind AdmissionReview "
+                                + "(register the webhook with admissionReviewVersions: [v1])"),
+                Arguments.of(ENVELOPE + "\"x\":1}", "AdmissionReview has no request"),
+                Arguments.of(ENVELOPE + "\"request\":{\"operation\":\"CREATE\"}}", "AdmissionReview request has no uid"),
+                Arguments.of(ENVELOPE + "\"request\":[]}",
+                        "request body is not an AdmissionReview: request must be an object (line 1, column 72)"),
+                Arguments.of(ENVELOPE + "\"request\":{\"uid\":7}}",
+                        "request body is not an AdmissionReview: request.uid must be a string (line 1, column 79)"),
+                Arguments.of(ENVELOPE + "\"request\":{\"uid\":\"u\",\"object\":{\"data\":{\"k\":1}}}}",
+                        "request body is not an AdmissionReview: request.object.data must be an object of strings "
+                                + "(line 1, column 105)"),
+                Arguments.of(ENVELOPE + "\"request\":{\"uid\":\"u\"", "request body is truncated JSON"),
+                Arguments.of(ENVELOPE + "\"request\":{\"uid\":\"u\"}} x", "request body has data after the AdmissionReview"),
+                Arguments.of("{\"a\":tru}", "request body is not valid JSON (line 1, column 9)"),
+                Arguments.of("[".repeat(10_001) + "]".repeat(10_001),
+                        "request body is not an AdmissionReview: the request body must be an object (line 1, column 1)"),
+                Arguments.of(ENVELOPE + "\"x\":" + "[".repeat(10_000) + "]".repeat(10_000) + "}",
+                        "request body is nested deeper than 10000 levels"));
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("badBodies")
+    void malformedBodiesGiveTheExactReason(String body, String reason) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        BadReviewException e = assertThrows(BadReviewException.class, () -> AdmissionReviewReader.read(bytes, bytes.length));
+        assertEquals(reason, e.getMessage());
+    }
+}
