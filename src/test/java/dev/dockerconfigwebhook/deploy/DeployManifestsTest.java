@@ -45,17 +45,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Renders deploy/ and its overlays and asserts every property the install promises, without a cluster. */
 class DeployManifestsTest {
 
-    private static final String NS = "dockerconfig-webhook";
-    private static final Map<String, String> POD_LABELS = Map.of(
+    static final String NS = "dockerconfig-webhook";
+    static final Map<String, String> POD_LABELS = Map.of(
             "app.kubernetes.io/name", "dockerconfig-webhook", "app.kubernetes.io/component", "webhook");
 
     @Test
     void baseRendersToExactlyTheWebhookObjectsWithConsistentLabels() throws Exception {
         Manifests m = Manifests.render("deploy");
-        assertEquals(Set.of("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service",
-                "PodDisruptionBudget", "NetworkPolicy", "MutatingWebhookConfiguration"),
-                m.all().stream().map(HasMetadata::getKind).collect(Collectors.toSet()));
-        assertEquals(9, m.all().size());
+        assertEquals("restricted", m.one(Namespace.class).getMetadata().getLabels().get("pod-security.kubernetes.io/enforce"));
+        assertWebhookObjectsWithConsistentLabels(m);
+    }
+
+    /** Shared with HelmChartTest (which renders no Namespace: Helm's --create-namespace makes it). */
+    static void assertWebhookObjectsWithConsistentLabels(Manifests m) {
+        Set<String> kinds = new java.util.HashSet<>(Set.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment",
+                "Service", "PodDisruptionBudget", "NetworkPolicy", "MutatingWebhookConfiguration"));
+        if (m.all().stream().anyMatch(o -> o instanceof Namespace)) kinds.add("Namespace");
+        assertEquals(kinds, m.all().stream().map(HasMetadata::getKind).collect(Collectors.toSet()));
+        assertEquals(kinds.size(), m.all().size());
         for (HasMetadata o : m.all()) {
             Map<String, String> labels = o.getMetadata().getLabels();
             assertEquals("dockerconfig-webhook", labels.get("app.kubernetes.io/name"), o.getKind());
@@ -64,7 +71,6 @@ class DeployManifestsTest {
                     || o.getKind().startsWith("ClusterRole");
             assertEquals(clusterScoped ? null : NS, o.getMetadata().getNamespace(), o.getKind());
         }
-        assertEquals("restricted", m.one(Namespace.class).getMetadata().getLabels().get("pod-security.kubernetes.io/enforce"));
     }
 
     @Test
@@ -77,7 +83,11 @@ class DeployManifestsTest {
 
     @Test
     void webhookConfigurationIsNarrowAndSafe() throws Exception {
-        Manifests m = Manifests.render("deploy");
+        assertWebhookConfigurationIsNarrowAndSafe(Manifests.render("deploy"));
+    }
+
+    /** Shared with HelmChartTest: what the rendered objects of any install path must satisfy. */
+    static void assertWebhookConfigurationIsNarrowAndSafe(Manifests m) throws Exception {
         MutatingWebhookConfiguration config = m.one(MutatingWebhookConfiguration.class);
         assertEquals(1, config.getWebhooks().size());
         MutatingWebhook webhook = config.getWebhooks().get(0);
@@ -129,6 +139,13 @@ class DeployManifestsTest {
     @Test
     void deploymentIsHighlyAvailableAndHardened() throws Exception {
         Manifests m = Manifests.render("deploy");
+        assertDeploymentIsHighlyAvailableAndHardened(m);
+        assertEquals("dockerconfig-webhook:0.1.0", m.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers()
+                .get(0).getImage(), "the placeholder deploy/settings replaces");
+    }
+
+    /** Shared with HelmChartTest: what the rendered objects of any install path must satisfy. */
+    static void assertDeploymentIsHighlyAvailableAndHardened(Manifests m) throws Exception {
         Deployment deployment = m.one(Deployment.class);
         assertEquals(2, deployment.getSpec().getReplicas());
         assertEquals(0, deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal());
@@ -149,7 +166,6 @@ class DeployManifestsTest {
         assertEquals(Boolean.FALSE, container.getSecurityContext().getAllowPrivilegeEscalation());
         assertEquals(Boolean.TRUE, container.getSecurityContext().getReadOnlyRootFilesystem());
         assertEquals(List.of("ALL"), container.getSecurityContext().getCapabilities().getDrop());
-        assertEquals("dockerconfig-webhook:latest", container.getImage(), "the placeholder users override with images:");
 
         assertNotNull(container.getResources().getRequests().get("cpu"));
         assertNotNull(container.getResources().getRequests().get("memory"));
@@ -185,7 +201,11 @@ class DeployManifestsTest {
 
     @Test
     void disruptionBudgetNetworkPolicyAndLeastRbac() throws Exception {
-        Manifests m = Manifests.render("deploy");
+        assertDisruptionBudgetNetworkPolicyAndLeastRbac(Manifests.render("deploy"));
+    }
+
+    /** Shared with HelmChartTest: what the rendered objects of any install path must satisfy. */
+    static void assertDisruptionBudgetNetworkPolicyAndLeastRbac(Manifests m) throws Exception {
         PodDisruptionBudget pdb = m.one(PodDisruptionBudget.class);
         assertEquals(1, pdb.getSpec().getMinAvailable().getIntVal());
         assertEquals(POD_LABELS, pdb.getSpec().getSelector().getMatchLabels());
@@ -239,7 +259,7 @@ class DeployManifestsTest {
         Path settings = copy.resolve("settings/settings.yaml");
         String text = Files.readString(settings);
         Files.writeString(settings, text
-                .replace("  image: dockerconfig-webhook:latest", "  image: registry.example/team/dcw:1.2.3")
+                .replace("  image: dockerconfig-webhook:0.1.0", "  image: registry.example/team/dcw:1.2.3")
                 .replace("  namespace: dockerconfig-webhook", "  namespace: infra-pull"));
         for (String entry : ENTRY_POINTS) {
             Manifests m = Manifests.render(copy.resolve(entry).toString());
@@ -284,7 +304,7 @@ class DeployManifestsTest {
         for (String entry : ENTRY_POINTS) {
             Manifests m = Manifests.render(("deploy/" + entry).replaceAll("/$", ""));
             m.all().stream().flatMap(o -> podSpec(o).stream()).flatMap(p -> p.getContainers().stream())
-                    .forEach(c -> assertEquals("dockerconfig-webhook:latest", c.getImage(), entry));
+                    .forEach(c -> assertEquals("dockerconfig-webhook:0.1.0", c.getImage(), entry));
         }
     }
 
@@ -313,7 +333,12 @@ class DeployManifestsTest {
 
     @Test
     void certManagerOverlayIssuesTheMountedSecretAndInjectsItsCa() throws Exception {
-        Manifests m = Manifests.render("deploy/overlays/cert-manager");
+        assertCertManagerIssuesTheMountedSecretAndInjectsItsCa(Manifests.render("deploy/overlays/cert-manager"),
+                Manifests.render("deploy"));
+    }
+
+    /** Shared with HelmChartTest: {@code plain} is the same install without cert-manager. */
+    static void assertCertManagerIssuesTheMountedSecretAndInjectsItsCa(Manifests m, Manifests plain) throws Exception {
         MutatingWebhookConfiguration config = m.one(MutatingWebhookConfiguration.class);
         String inject = config.getMetadata().getAnnotations().get("cert-manager.io/inject-ca-from");
         assertEquals(NS + "/dockerconfig-webhook-tls", inject);
@@ -326,7 +351,7 @@ class DeployManifestsTest {
                 "dockerconfig-webhook." + NS + ".svc.cluster.local"), spec.get("dnsNames"));
         String issuer = (String) ((Map<?, ?>) spec.get("issuerRef")).get("name");
         m.named("Issuer", issuer);
-        assertEquals(Manifests.render("deploy").one(Deployment.class), m.one(Deployment.class), "the webhook is unchanged");
+        assertEquals(plain.one(Deployment.class), m.one(Deployment.class), "the webhook is unchanged");
     }
 
     @Test
@@ -341,35 +366,38 @@ class DeployManifestsTest {
     @Test
     void auditComponentHasItsOwnLeastPrivilegeAccount() throws Exception {
         for (String dir : List.of("deploy/audit", "deploy/audit/fix")) {
-            Manifests m = Manifests.render(dir);
-            boolean fix = dir.endsWith("fix");
-            io.fabric8.kubernetes.api.model.rbac.ClusterRole role = m.one(io.fabric8.kubernetes.api.model.rbac.ClusterRole.class);
-            assertEquals(1, role.getRules().size(), dir);
-            assertEquals(List.of(""), role.getRules().get(0).getApiGroups());
-            assertEquals(List.of("secrets"), role.getRules().get(0).getResources());
-            assertEquals(fix ? List.of("get", "list", "update") : List.of("get", "list"), role.getRules().get(0).getVerbs(), dir);
-            var binding = m.one(io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding.class);
-            ServiceAccount account = m.one(ServiceAccount.class);
-            assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
-            assertEquals(account.getMetadata().getName(), binding.getSubjects().get(0).getName());
-            assertFalse(account.getMetadata().getName().equals("dockerconfig-webhook"), "not the webhook's account");
-
-            var cron = m.one(io.fabric8.kubernetes.api.model.batch.v1.CronJob.class);
-            PodSpec pod = cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
-            assertEquals(account.getMetadata().getName(), pod.getServiceAccountName());
-            Container container = pod.getContainers().get(0);
-            assertEquals("audit", container.getArgs().get(0));
-            assertEquals(fix, container.getArgs().contains("--fix"), dir);
-            // It skips what the webhook skips: kube-system and the namespace it is installed in (whatever that is).
-            assertEquals("kube-system,$(POD_NAMESPACE)", container.getArgs().get(container.getArgs().indexOf("--exclude-namespace") + 1));
-            assertEquals("metadata.namespace", container.getEnv().stream().filter(e -> e.getName().equals("POD_NAMESPACE"))
-                    .findFirst().orElseThrow().getValueFrom().getFieldRef().getFieldPath());
-            assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
-            assertEquals(Boolean.TRUE, container.getSecurityContext().getReadOnlyRootFilesystem());
-            assertEquals(List.of("ALL"), container.getSecurityContext().getCapabilities().getDrop());
-            assertEquals("Forbid", cron.getSpec().getConcurrencyPolicy());
-            assertEquals("audit", cron.getMetadata().getLabels().get("app.kubernetes.io/component"));
+            assertAuditHasItsOwnLeastPrivilegeAccount(Manifests.render(dir).withComponent("audit"), dir.endsWith("fix"), dir);
         }
+    }
+
+    /** Shared with HelmChartTest. */
+    static void assertAuditHasItsOwnLeastPrivilegeAccount(Manifests m, boolean fix, String dir) {
+        io.fabric8.kubernetes.api.model.rbac.ClusterRole role = m.one(io.fabric8.kubernetes.api.model.rbac.ClusterRole.class);
+        assertEquals(1, role.getRules().size(), dir);
+        assertEquals(List.of(""), role.getRules().get(0).getApiGroups());
+        assertEquals(List.of("secrets"), role.getRules().get(0).getResources());
+        assertEquals(fix ? List.of("get", "list", "update") : List.of("get", "list"), role.getRules().get(0).getVerbs(), dir);
+        var binding = m.one(io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding.class);
+        ServiceAccount account = m.one(ServiceAccount.class);
+        assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
+        assertEquals(account.getMetadata().getName(), binding.getSubjects().get(0).getName());
+        assertFalse(account.getMetadata().getName().equals("dockerconfig-webhook"), "not the webhook's account");
+
+        var cron = m.one(io.fabric8.kubernetes.api.model.batch.v1.CronJob.class);
+        PodSpec pod = cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
+        assertEquals(account.getMetadata().getName(), pod.getServiceAccountName());
+        Container container = pod.getContainers().get(0);
+        assertEquals("audit", container.getArgs().get(0));
+        assertEquals(fix, container.getArgs().contains("--fix"), dir);
+        // It skips what the webhook skips: kube-system and the namespace it is installed in (whatever that is).
+        assertEquals("kube-system,$(POD_NAMESPACE)", container.getArgs().get(container.getArgs().indexOf("--exclude-namespace") + 1));
+        assertEquals("metadata.namespace", container.getEnv().stream().filter(e -> e.getName().equals("POD_NAMESPACE"))
+                .findFirst().orElseThrow().getValueFrom().getFieldRef().getFieldPath());
+        assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
+        assertEquals(Boolean.TRUE, container.getSecurityContext().getReadOnlyRootFilesystem());
+        assertEquals(List.of("ALL"), container.getSecurityContext().getCapabilities().getDrop());
+        assertEquals("Forbid", cron.getSpec().getConcurrencyPolicy());
+        assertEquals("audit", cron.getMetadata().getLabels().get("app.kubernetes.io/component"));
     }
 
     private static ContainerPort containerPort(Manifests m, String name) {

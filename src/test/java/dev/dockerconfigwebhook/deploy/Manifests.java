@@ -1,5 +1,8 @@
 package dev.dockerconfigwebhook.deploy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
@@ -9,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -18,6 +22,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 final class Manifests {
 
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final List<HasMetadata> objects;
 
@@ -27,6 +32,58 @@ final class Manifests {
 
     static Manifests render(String directory) throws IOException, InterruptedException {
         return new Manifests(parse(kustomize(directory)));
+    }
+
+    /** Objects from rendered YAML (e.g. `helm template`). */
+    static Manifests of(String yaml) {
+        return new Manifests(parse(yaml));
+    }
+
+    /** The labels Helm adds to every object and selector; without them a chart's objects read like deploy/'s. */
+    static final Set<String> HELM_LABELS = Set.of("app.kubernetes.io/instance", "app.kubernetes.io/version",
+            "app.kubernetes.io/managed-by", "helm.sh/chart");
+
+    /** The same objects with {@link #HELM_LABELS} removed wherever a label map holds them (labels and selectors). */
+    Manifests withoutHelmLabels() {
+        List<HasMetadata> stripped = new ArrayList<>();
+        for (HasMetadata o : objects) {
+            JsonNode tree = tree(o);
+            strip(tree);
+            stripped.add(SERIALIZATION.unmarshal(tree.toString(), HasMetadata.class));
+        }
+        return new Manifests(stripped);
+    }
+
+    private static JsonNode tree(HasMetadata o) {
+        try {
+            return JSON.readTree(SERIALIZATION.asJson(o));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void strip(JsonNode node) {
+        if (node instanceof ObjectNode object) {
+            HELM_LABELS.forEach(object::remove);
+            object.forEach(Manifests::strip);
+        } else if (node.isArray()) {
+            node.forEach(Manifests::strip);
+        }
+    }
+
+    /** Only the objects labelled app.kubernetes.io/component={@code component}. */
+    Manifests withComponent(String component) {
+        return new Manifests(objects.stream().filter(o -> o.getMetadata().getLabels() != null
+                && component.equals(o.getMetadata().getLabels().get("app.kubernetes.io/component"))).toList());
+    }
+
+    /** Each object as a JSON tree, keyed by kind/name, for comparing two renderings object by object. */
+    java.util.Map<String, JsonNode> byKindAndName() {
+        java.util.Map<String, JsonNode> map = new java.util.TreeMap<>();
+        for (HasMetadata o : objects) {
+            map.put(o.getKind() + "/" + o.getMetadata().getName(), tree(o));
+        }
+        return map;
     }
 
     /** Plain concatenation of the files a base lists: what the base is without kustomize (it has no transformers). */
