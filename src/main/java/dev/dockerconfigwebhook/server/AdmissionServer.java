@@ -5,6 +5,8 @@ import dev.dockerconfigwebhook.admission.SecretMutator;
 import dev.dockerconfigwebhook.observability.LogText;
 import dev.dockerconfigwebhook.observability.ReviewMetrics;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -20,6 +22,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.impl.ConnectionBase;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -169,6 +172,41 @@ public class AdmissionServer {
         final AtomicInteger active = new AtomicInteger();
         long headDeadline;
         MemoryBudget.Reservation reservation;
+        /** HTTP/1: the last answer is written and no next request head has completed yet. Event loop only. */
+        boolean betweenRequests;
+        /** HTTP/1: the timer started by the first byte after an answer; -1 when none runs. Event loop only. */
+        long nextHeadDeadline = -1;
+    }
+
+    /**
+     * HTTP/1 keep-alive: the first byte that arrives after an answer starts the next request head's 30 s deadline, as a
+     * new connection's first byte does; a connection that stays silent is left to the idle timeout (longer than the API
+     * server's own). So a head trickled on a reused connection is cut like one on a new connection. It sits first in
+     * the pipeline and only looks at whether bytes arrive, never at them.
+     */
+    private final class NextHeadDeadline extends ChannelInboundHandlerAdapter {
+        private final HttpConnection connection;
+        private final ConnectionState state;
+
+        NextHeadDeadline(HttpConnection connection, ConnectionState state) {
+            this.connection = connection;
+            this.state = state;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (state.betweenRequests && state.nextHeadDeadline < 0) {
+                state.nextHeadDeadline = vertx.setTimer(Limits.REQUEST_DEADLINE_MILLIS, timer -> {
+                    state.nextHeadDeadline = -1;
+                    if (state.betweenRequests) {
+                        LOG.debugf("connection closed: the next request head did not complete within %d s",
+                                Limits.REQUEST_DEADLINE_MILLIS / 1000);
+                        connection.close();
+                    }
+                });
+            }
+            ctx.fireChannelRead(msg);
+        }
     }
 
     private void connected(HttpConnection connection) {
@@ -190,6 +228,7 @@ public class AdmissionServer {
         connection.closeHandler(v -> {
             connections.remove(connection);
             vertx.cancelTimer(state.headDeadline);
+            if (state.nextHeadDeadline >= 0) vertx.cancelTimer(state.nextHeadDeadline);
             state.reservation.release();
         });
         // A connection that never completes a request head (a stalled or trickled header send) is cut; after its
@@ -200,6 +239,9 @@ public class AdmissionServer {
                 connection.close();
             }
         });
+        if (!isHttp2(connection) && connection instanceof ConnectionBase base) {
+            base.channel().pipeline().addFirst("next-head-deadline", new NextHeadDeadline(connection, state));
+        }
         if (draining) {
             goAway(connection);
         }
@@ -223,6 +265,14 @@ public class AdmissionServer {
         if (!state.sawRequest) {
             state.sawRequest = true;
             vertx.cancelTimer(state.headDeadline);
+        }
+        state.betweenRequests = false;
+        if (state.nextHeadDeadline >= 0) {
+            vertx.cancelTimer(state.nextHeadDeadline);
+            state.nextHeadDeadline = -1;
+        }
+        if (request.version() != HttpVersion.HTTP_2) {
+            request.response().endHandler(written -> state.betweenRequests = true);
         }
         if (!"/mutate".equals(request.path())) {
             refuse(request, 404, "not found: the webhook serves POST /mutate");

@@ -75,6 +75,8 @@ class HostileInputIT {
         stalled.add(StalledConnection.open(port, "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl"));
         stalled.add(StalledConnection.open(port, "POST /mutate HTTP/1.1\r\nHost: localhost\r\n"
                 + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"apiVersion\":"));
+        // The same stalled head, on a keep-alive connection that has already had a review answered.
+        stalled.add(StalledConnection.openAfterOneReview(port, "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Ty"));
     }
 
     @AfterAll
@@ -293,6 +295,10 @@ class HostileInputIT {
         for (StalledConnection connection : stalled) {
             assertTrue(connection.closedByServer.await(60, TimeUnit.SECONDS),
                     "the server closed a stalled connection: " + connection.sent.lines().findFirst().orElse(""));
+            // Cut by the 30 s request deadline, not by the 120 s idle timeout (generous bound between the two).
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(connection.closedAt - connection.stalledAt);
+            assertTrue(seconds < 75, "cut " + seconds + " s after it stalled, by the idle timeout instead of the deadline: "
+                    + connection.sent.lines().findFirst().orElse(""));
         }
         String log = Files.readString(LOG, StandardCharsets.UTF_8);
         assertTrue(log.contains("review dropped: not complete within 30 s"), "the stalled body was dropped");
@@ -403,6 +409,8 @@ class HostileInputIT {
         final SSLSocket socket;
         final String sent;
         final java.util.concurrent.CountDownLatch closedByServer = new java.util.concurrent.CountDownLatch(1);
+        final long stalledAt = System.nanoTime();
+        volatile long closedAt;
 
         private StalledConnection(SSLSocket socket, String sent) {
             this.socket = socket;
@@ -411,6 +419,31 @@ class HostileInputIT {
 
         static StalledConnection open(int port, String sent) throws IOException {
             SSLSocket socket = PackagedWebhook.connect(port);
+            return stall(socket, sent);
+        }
+
+        /** Sends one complete review and reads its whole answer (the connection stays open), then stalls. */
+        static StalledConnection openAfterOneReview(int port, String sent) throws IOException {
+            SSLSocket socket = PackagedWebhook.connect(port);
+            byte[] body = Fixtures.bytes("update-kubectl-edit-password-only.json");
+            socket.getOutputStream().write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            var in = socket.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) throw new IOException("closed before the answer");
+                head.append((char) b);
+            }
+            if (!head.toString().startsWith("HTTP/1.1 200")) throw new IOException("not answered: " + head);
+            int length = Integer.parseInt(head.toString().replaceAll("(?is).*content-length:\\s*(\\d+).*", "$1"));
+            in.readNBytes(length);
+            return stall(socket, sent);
+        }
+
+        private static StalledConnection stall(SSLSocket socket, String sent) throws IOException {
             socket.setSoTimeout(0);
             socket.getOutputStream().write(sent.getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
@@ -423,6 +456,7 @@ class HostileInputIT {
                 } catch (IOException reset) {
                     // closed either way
                 }
+                connection.closedAt = System.nanoTime();
                 connection.closedByServer.countDown();
             }, "stalled-connection-reader");
             reader.setDaemon(true);
