@@ -153,20 +153,21 @@ public class CaBundleKeeper {
     }
 
     private void reportApiError(String verb, KubernetesClientException e) {
-        String what = switch (e.getCode()) {
-            case 401, 403 -> "forbidden: the pod's service account needs get and update on "
-                    + "mutatingwebhookconfigurations/" + LogText.safe(configurationName)
-                    + " (deploy/base/rbac.yaml), or set webhook.ca-bundle.keep=false";
-            case 409 -> "changed concurrently";
-            case 0 -> "API server unreachable (" + (e.getCause() == null ? "no response"
-                    : e.getCause().getClass().getSimpleName()) + ")";
-            default -> "HTTP " + e.getCode();
-        };
+        int code = e.getCode();
+        String what = code <= 0 ? "API server unreachable (" + (e.getCause() == null ? "no response"
+                : e.getCause().getClass().getSimpleName()) + ")"
+                : switch (code) {
+                    case 401, 403 -> "forbidden: the pod's service account needs get and update on "
+                            + "mutatingwebhookconfigurations/" + LogText.safe(configurationName)
+                            + " (deploy/base/rbac.yaml), or set webhook.ca-bundle.keep=false";
+                    case 409 -> "changed concurrently";
+                    default -> "HTTP " + code;
+                };
         if (e.getCode() == 409) {
             LOG.debugf("caBundle %s: %s; checking again next period", verb, what);
             return;
         }
-        say(verb + ":" + e.getCode(), "caBundle cannot be checked (" + verb + " MutatingWebhookConfiguration "
+        say(verb + ":" + code, "caBundle cannot be checked (" + verb + " MutatingWebhookConfiguration "
                 + LogText.safe(configurationName) + "): " + what + "; retrying every period");
     }
 
