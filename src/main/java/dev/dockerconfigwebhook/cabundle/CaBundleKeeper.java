@@ -2,15 +2,13 @@ package dev.dockerconfigwebhook.cabundle;
 
 import dev.dockerconfigwebhook.observability.LogText;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Provider;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -44,7 +42,7 @@ public class CaBundleKeeper {
     private static final Logger LOG = Logger.getLogger(CaBundleKeeper.class);
 
     private final ServingCertificate serving;
-    private final Provider<KubernetesClient> clients;
+    private final WebhookConfigurationApi api;
     private final boolean keep;
     private final String configurationName;
     private final Path caFile;
@@ -53,13 +51,13 @@ public class CaBundleKeeper {
     /** The last state logged: each distinct one is said once, not every period. */
     private volatile String lastState = "";
 
-    public CaBundleKeeper(ServingCertificate serving, Provider<KubernetesClient> clients,
+    public CaBundleKeeper(ServingCertificate serving, Vertx vertx,
             @ConfigProperty(name = "webhook.ca-bundle.keep", defaultValue = "true") boolean keep,
             @ConfigProperty(name = "webhook.ca-bundle.configuration", defaultValue = "dockerconfig-webhook") String configurationName,
             @ConfigProperty(name = "webhook.tls.ca", defaultValue = "/etc/webhook/tls/ca.crt") String caFile,
             @ConfigProperty(name = "webhook.ca-bundle.check-period", defaultValue = "10s") Duration period) {
         this.serving = serving;
-        this.clients = clients;
+        this.api = new WebhookConfigurationApi(vertx);
         this.keep = keep;
         this.configurationName = configurationName;
         this.caFile = Path.of(caFile);
@@ -107,31 +105,33 @@ public class CaBundleKeeper {
             say("ca-unreadable", "caBundle cannot be checked: " + caFile + " is unreadable");
             return;
         }
-        KubernetesClient client = clients.get();
-        MutatingWebhookConfiguration configuration;
+        Optional<JsonObject> found;
         try {
-            configuration = client.admissionRegistration().v1().mutatingWebhookConfigurations()
-                    .withName(configurationName).get();
-        } catch (KubernetesClientException e) {
+            found = api.get(configurationName);
+        } catch (WebhookConfigurationApi.ApiException e) {
             reportApiError("read", e);
             return;
         }
-        if (configuration == null) {
+        if (found.isEmpty()) {
             say("absent", "MutatingWebhookConfiguration " + LogText.safe(configurationName)
                     + " not found; checking again every period");
             return;
         }
+        JsonObject configuration = found.get();
         int added = 0;
         List<String> unhealable = new ArrayList<>();
-        for (MutatingWebhook webhook : configuration.getWebhooks()) {
-            String current = webhook.getClientConfig().getCaBundle();
+        JsonArray webhooks = configuration.getJsonArray("webhooks", new JsonArray());
+        for (int i = 0; i < webhooks.size(); i++) {
+            JsonObject webhook = webhooks.getJsonObject(i);
+            JsonObject clientConfig = webhook.getJsonObject("clientConfig", new JsonObject());
+            String current = clientConfig.getString("caBundle");
             byte[] bundle = current == null || current.isEmpty() ? new byte[0] : decode(current);
             CaBundle.Verdict verdict = CaBundle.judge(bundle, served.get(), mounted);
             if (verdict instanceof CaBundle.Heal heal) {
-                webhook.getClientConfig().setCaBundle(java.util.Base64.getEncoder().encodeToString(heal.bundle()));
+                clientConfig.put("caBundle", java.util.Base64.getEncoder().encodeToString(heal.bundle()));
                 added += heal.added();
             } else if (verdict instanceof CaBundle.CannotHeal cannot) {
-                unhealable.add(LogText.safe(webhook.getName()) + ": " + cannot.reason());
+                unhealable.add(LogText.safe(webhook.getString("name", "")) + ": " + cannot.reason());
             }
         }
         if (!unhealable.isEmpty()) {
@@ -143,30 +143,28 @@ public class CaBundleKeeper {
             return;
         }
         try {
-            client.resource(configuration).update();
+            api.update(configuration);
             lastState = "healed";
             LOG.infof("caBundle of MutatingWebhookConfiguration %s did not trust the serving certificate: added %d CA "
                     + "certificate(s) from %s", LogText.safe(configurationName), added, caFile);
-        } catch (KubernetesClientException e) {
+        } catch (WebhookConfigurationApi.ApiException e) {
             reportApiError("update", e);
         }
     }
 
-    private void reportApiError(String verb, KubernetesClientException e) {
-        int code = e.getCode();
-        String what = code <= 0 ? "API server unreachable (" + (e.getCause() == null ? "no response"
-                : e.getCause().getClass().getSimpleName()) + ")"
-                : switch (code) {
-                    case 401, 403 -> "forbidden: the pod's service account needs get and update on "
-                            + "mutatingwebhookconfigurations/" + LogText.safe(configurationName)
-                            + " (deploy/base/rbac.yaml), or set webhook.ca-bundle.keep=false";
-                    case 409 -> "changed concurrently";
-                    default -> "HTTP " + code;
-                };
-        if (e.getCode() == 409) {
-            LOG.debugf("caBundle %s: %s; checking again next period", verb, what);
+    private void reportApiError(String verb, WebhookConfigurationApi.ApiException e) {
+        int code = e.status;
+        if (code == 409) {
+            LOG.debugf("caBundle %s: changed concurrently; checking again next period", verb);
             return;
         }
+        String what = switch (code) {
+            case 0 -> "API server unreachable (" + e.getMessage() + ")";
+            case 401, 403 -> "forbidden: the pod's service account needs get and update on "
+                    + "mutatingwebhookconfigurations/" + LogText.safe(configurationName)
+                    + " (deploy/base/rbac.yaml), or set webhook.ca-bundle.keep=false";
+            default -> "HTTP " + code;
+        };
         say(verb + ":" + code, "caBundle cannot be checked (" + verb + " MutatingWebhookConfiguration "
                 + LogText.safe(configurationName) + "): " + what + "; retrying every period");
     }
