@@ -47,54 +47,17 @@ final class KubeletModel {
         Parser p = new Parser(document);
         Map<String, Entry> registries = new LinkedHashMap<>();
         p.ws();
-        p.expect('{');
-        p.ws();
-        if (p.peek() == '}') {
-            p.pos++;
-        } else {
-            while (true) {
-                p.ws();
-                byte[] key = p.string();
-                p.ws();
-                p.expect(':');
-                p.ws();
-                if (goFoldEquals(key, "auths")) {
-                    if (p.peekLiteral("null")) {
-                        p.skip();
-                    } else {
-                        if (p.peek() != '{') throw new Rejected("auths is not an object");
-                        entries(p, registries); // a second "auths" adds to the same map, as Go reuses it
-                    }
-                } else {
-                    p.skip();
-                }
-                p.ws();
-                if (p.peek() == ',') { p.pos++; continue; }
-                p.expect('}');
-                break;
+        p.members(key -> {
+            if (!goFoldEquals(key, "auths") || p.peekLiteral("null")) {
+                p.skip();
+            } else {
+                // A second "auths" adds to the same map, as Go reuses it; the last duplicate registry wins, decoded afresh.
+                p.members(registry -> registries.put(new String(registry, java.nio.charset.StandardCharsets.UTF_8), entry(p)));
             }
-        }
+        });
         p.ws();
         if (p.pos != document.length) throw new Rejected("data after the document");
         return registries;
-    }
-
-    private static void entries(Parser p, Map<String, Entry> registries) throws Rejected {
-        p.expect('{');
-        p.ws();
-        if (p.peek() == '}') { p.pos++; return; }
-        while (true) {
-            p.ws();
-            String registry = new String(p.string(), java.nio.charset.StandardCharsets.UTF_8);
-            p.ws();
-            p.expect(':');
-            p.ws();
-            registries.put(registry, entry(p)); // the last duplicate wins, decoded afresh
-            p.ws();
-            if (p.peek() == ',') { p.pos++; continue; }
-            p.expect('}');
-            return;
-        }
     }
 
     private static Entry entry(Parser p) throws Rejected {
@@ -103,36 +66,20 @@ final class KubeletModel {
             p.skip();
             return new Entry(new byte[0], new byte[0], new byte[0]);
         }
-        if (p.peek() != '{') throw new Rejected("entry is not an object");
-        p.pos++;
-        p.ws();
-        if (p.peek() == '}') {
-            p.pos++;
-        } else {
-            while (true) {
-                p.ws();
-                byte[] key = p.string();
-                p.ws();
-                p.expect(':');
-                p.ws();
-                int field = -1;
-                String[] names = {"username", "password", "email", "auth"};
-                for (int i = 0; i < names.length; i++) {
-                    if (goFoldEquals(key, names[i])) field = i;
-                }
-                if (field < 0 || p.peekLiteral("null")) {
-                    p.skip(); // unknown member, or null: no effect on the field
-                } else if (p.peek() == '"') {
-                    fields[field] = p.string();
-                } else {
-                    throw new Rejected(names[field] + " is not a string");
-                }
-                p.ws();
-                if (p.peek() == ',') { p.pos++; continue; }
-                p.expect('}');
-                break;
+        String[] names = {"username", "password", "email", "auth"};
+        p.members(key -> {
+            int field = -1;
+            for (int i = 0; i < names.length; i++) {
+                if (goFoldEquals(key, names[i])) field = i;
             }
-        }
+            if (field < 0 || p.peekLiteral("null")) {
+                p.skip(); // unknown member, or null: no effect on the field
+            } else if (p.peek() == '"') {
+                fields[field] = p.string();
+            } else {
+                throw new Rejected(names[field] + " is not a string");
+            }
+        });
         return new Entry(orEmpty(fields[0]), orEmpty(fields[1]), orEmpty(fields[3]));
     }
 
@@ -167,6 +114,11 @@ final class KubeletModel {
         return -1;
     }
 
+    /** Reads one member's value, positioned just after its colon. */
+    private interface Member {
+        void read(byte[] key) throws Rejected;
+    }
+
     /** Just enough JSON for these documents, with Go's string decoding. */
     private static final class Parser {
         final byte[] in;
@@ -189,6 +141,26 @@ final class KubeletModel {
         void expect(char c) throws Rejected {
             if (peek() != c) throw new Rejected("expected " + c);
             pos++;
+        }
+
+        /** An object at the cursor: each member's decoded key to {@code member}, which consumes the value. */
+        void members(Member member) throws Rejected {
+            if (peek() != '{') throw new Rejected("not an object");
+            pos++;
+            ws();
+            if (peek() == '}') { pos++; return; }
+            while (true) {
+                ws();
+                byte[] key = string();
+                ws();
+                expect(':');
+                ws();
+                member.read(key);
+                ws();
+                if (peek() == ',') { pos++; continue; }
+                expect('}');
+                return;
+            }
         }
 
         void ws() {
