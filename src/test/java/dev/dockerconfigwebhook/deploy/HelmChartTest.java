@@ -169,6 +169,26 @@ class HelmChartTest {
     }
 
     @Test
+    void schedulingAndNetworkValuesReachThePods() {
+        Manifests m = template(Map.of("networkPolicy.controlPlaneCIDR", "10.0.0.0/24", "nodeSelector.pool", "system",
+                "priorityClassName", "system-cluster-critical", "strict", true, "replicaCount", 3,
+                "webhook.excludedNamespaces[0]", "legacy"));
+        var pod = m.one(Deployment.class).getSpec().getTemplate().getSpec();
+        assertEquals(Map.of("pool", "system"), pod.getNodeSelector());
+        assertEquals("system-cluster-critical", pod.getPriorityClassName());
+        assertEquals(3, m.one(Deployment.class).getSpec().getReplicas());
+        assertTrue(pod.getContainers().get(0).getEnv().stream()
+                .anyMatch(e -> e.getName().equals("WEBHOOK_STRICT") && e.getValue().equals("true")));
+        var ingress = m.one(NetworkPolicy.class).getSpec().getIngress();
+        assertEquals("10.0.0.0/24", ingress.get(0).getFrom().get(0).getIpBlock().getCidr());
+        assertEquals("https", ingress.get(0).getPorts().get(0).getPort().getStrVal(), "only the admission port is limited");
+        assertEquals("management", ingress.get(1).getPorts().get(0).getPort().getStrVal());
+        assertTrue(ingress.get(1).getFrom() == null || ingress.get(1).getFrom().isEmpty(), "probes and scrapes from anywhere");
+        assertEquals(List.of("kube-system", NS, "legacy"), m.one(MutatingWebhookConfiguration.class).getWebhooks().get(0)
+                .getNamespaceSelector().getMatchExpressions().get(0).getValues());
+    }
+
+    @Test
     void imageDefaultsToTheAppVersionAndADigestPinsIt() {
         String image = template(Map.of()).one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
         assertEquals("dockerconfig-webhook:0.1.0", image);
