@@ -1,6 +1,7 @@
 package dev.dockerconfigwebhook.audit;
 
 import dev.dockerconfigwebhook.testing.RealApiServer;
+import dev.dockerconfigwebhook.testing.RequiresRealApiServer;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.Config;
@@ -13,7 +14,6 @@ import io.fabric8.kubernetes.client.http.Interceptor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIf;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -34,8 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The audit against a real API server, where the mock server cannot tell: list paging with {@code limit} and
  * {@code continue}, a real 409 on a concurrent edit, server-side dry-run, and how dry-run is authorized.
  */
-@EnabledIf(value = "dev.dockerconfigwebhook.testing.RealApiServer#binariesInstalled",
-        disabledReason = "no kube-apiserver binaries (run ../shared/tools/kube-api-test-binaries/install.sh)")
+@RequiresRealApiServer
 class AuditOnRealApiServerIT {
 
     private static RealApiServer api;

@@ -2,13 +2,13 @@ package dev.dockerconfigwebhook.cluster;
 
 import dev.dockerconfigwebhook.packaged.PackagedWebhook;
 import dev.dockerconfigwebhook.testing.RealApiServer;
+import dev.dockerconfigwebhook.testing.RequiresRealApiServer;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIf;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,8 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * configuration is created without one, deleted and re-applied, or holds only another CA, the API server can call the
  * webhook again within a few check periods, and a pull secret written through it comes back fixed.
  */
-@EnabledIf(value = "dev.dockerconfigwebhook.testing.RealApiServer#binariesInstalled",
-        disabledReason = "no kube-apiserver binaries (run ../shared/tools/kube-api-test-binaries/install.sh)")
+@RequiresRealApiServer
 class CaBundleHealingIT {
 
     private static final String CONFIG = "heal-it-hook";

@@ -1,12 +1,12 @@
 package dev.dockerconfigwebhook.cluster;
 
 import dev.dockerconfigwebhook.testing.RealApiServer;
+import dev.dockerconfigwebhook.testing.RequiresRealApiServer;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -27,8 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * certs/generate.sh --apply against a real API server: each run from a separate copy of the script with no local
  * state (as from another machine), checked after every step with openssl against the live caBundle.
  */
-@EnabledIf(value = "dev.dockerconfigwebhook.testing.RealApiServer#binariesInstalled",
-        disabledReason = "no kube-apiserver binaries (run ../shared/tools/kube-api-test-binaries/install.sh)")
+@RequiresRealApiServer
 class CertificatesScriptIT {
 
     private static RealApiServer api;

@@ -3,6 +3,7 @@ package dev.dockerconfigwebhook.cluster;
 import com.marcnuri.helm.Helm;
 import dev.dockerconfigwebhook.packaged.PackagedWebhook;
 import dev.dockerconfigwebhook.testing.RealApiServer;
+import dev.dockerconfigwebhook.testing.RequiresRealApiServer;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -12,7 +13,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIf;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -32,8 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * runs with the Deployment's own WEBHOOK_CA_BUNDLE_CONFIGURATION under the chart's RBAC names; its caBundle keeper
  * fills caBundle, and a pull secret written through the API server comes back fixed.
  */
-@EnabledIf(value = "dev.dockerconfigwebhook.testing.RealApiServer#binariesInstalled",
-        disabledReason = "no kube-apiserver binaries (run ../shared/tools/kube-api-test-binaries/install.sh)")
+@RequiresRealApiServer
 class HelmChartOnRealApiServerIT {
 
     private static final String NAMESPACE = "helm-it-ns";

@@ -1,6 +1,7 @@
 package dev.dockerconfigwebhook.cluster;
 
 import dev.dockerconfigwebhook.testing.RealApiServer;
+import dev.dockerconfigwebhook.testing.RequiresRealApiServer;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
@@ -9,7 +10,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.condition.EnabledIf;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,8 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code matchConditions} silently and does not label namespaces with their name, so the namespace gets that label as
  * 1.21+ servers set it (otherwise the webhook, which has no running pod here, would guard its own namespace).
  */
-@EnabledIf(value = "dev.dockerconfigwebhook.testing.RealApiServer#binariesInstalled",
-        disabledReason = "no kube-apiserver binaries (run ../shared/tools/kube-api-test-binaries/install.sh)")
+@RequiresRealApiServer
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class InstallAndUninstallIT {
 

@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One real kube-apiserver (+ etcd) per test JVM, from fabric8's kube-api-test and the offline binaries that
  * {@code ../shared/tools/kube-api-test-binaries/install.sh} builds (1.20.2). Test classes that need it are annotated
- * {@code @EnabledIf("dev.dockerconfigwebhook.testing.RealApiServer#binariesInstalled")}, so a machine without the
- * binaries skips them with that reason instead of failing. Started on first use, stopped when the JVM exits: the
+ * {@link RequiresRealApiServer}, so a machine without the binaries skips them with a reason instead of failing.
+ * Started on first use, stopped when the JVM exits: the
  * classes share it (each works in namespaces and objects of its own).
  */
 public final class RealApiServer {
@@ -44,7 +44,7 @@ public final class RealApiServer {
                 .orElse(System.getProperty("user.home") + "/.kubeapitest"));
     }
 
-    /** For {@code @EnabledIf}: evaluated before anything starts. */
+    /** The condition of {@link RequiresRealApiServer}: evaluated before anything starts. */
     public static boolean binariesInstalled() {
         return Files.isExecutable(binaryDirectory().resolve("k8s/" + VERSION + "-linux-amd64/kube-apiserver"));
     }
