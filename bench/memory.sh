@@ -7,6 +7,8 @@
 #
 #   ./mvnw -B package -DskipTests && bench/memory.sh      # needs curl, openssl, python3
 #   PIN=1 bench/memory.sh     # the webhook on core 0, every client on core 1 (needs taskset): the server's own latency
+#   CLIENTS_NICE=19 bench/memory.sh   # the attacking clients at nice 19, as if on other machines (as the API server is):
+#                             # they get the CPU the webhook leaves; the normal-review probe stays at normal priority
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${PIN:-0}" = 1 ] && [ -z "${PINNED:-}" ]; then PINNED=1 exec taskset -c 1 bash "$0" "$@"; fi
@@ -42,7 +44,7 @@ for _ in $(seq 1 300); do curl -sf "http://localhost:$MGMT_PORT/q/health/ready" 
 grep -o "memory budget.*" "$work/webhook.log" | head -1
 
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status"; }
-post() { curl -sk --http1.1 -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
+post() { nice -n "${CLIENTS_NICE:-0}" curl -sk --http1.1 -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
   --data-binary @"$1" "https://localhost:$PORT/mutate"; }
 gc_mark() { wc -l <"$work/gc.log"; }
 # Since GC log line $1 ("... Pause Young (Allocation Failure) 40M->12M(61M) ..."): the largest heap left after a

@@ -15,7 +15,7 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
 STARTS=${STARTS:-5}            # cold starts measured for time-to-first-handshake
 # The flags deploy/base/deployment.yaml uses; the AppCDS archive is made by `./mvnw package` (application.properties).
-JAVA_OPTS=${JAVA_OPTS:--Xms32m -Xmx64m -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:+UseSerialGC -XX:SharedArchiveFile=app-cds.jsa -XX:ReservedCodeCacheSize=32m -Xss512k -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000}
+JAVA_OPTS=${JAVA_OPTS:--Xms32m -Xmx64m -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps -XX:+UseSerialGC -XX:SharedArchiveFile=app-cds.jsa -XX:ReservedCodeCacheSize=32m -Xss512k -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000}
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}   # as in the deployment: fewer glibc arenas, less native fragmentation
 GO_PEER_DIR=${GO_PEER_DIR:-../shared/peers/go-webhook}
 FIXTURE=${FIXTURE:-src/test/resources/admission/update-kubectl-edit-password-only.json}

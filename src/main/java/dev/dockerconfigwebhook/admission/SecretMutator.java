@@ -30,11 +30,21 @@ public final class SecretMutator {
         this.fixer = new PullSecretFixer(strict, Findings.MAX_WARNINGS);
     }
 
-    /** Decides one review that {@link AdmissionReviewReader} accepted. */
+    /** Decides one review that {@link AdmissionReviewReader} accepted, and logs one line for it. */
     public Decision mutate(ReviewRequest request) {
+        return decide(request, true);
+    }
+
+    /** Decides as {@link #mutate} does, without the log line: for the start-up warm-up's made-up reviews. */
+    public Decision decideWithoutLog(ReviewRequest request) {
+        return decide(request, false);
+    }
+
+    private Decision decide(ReviewRequest request, boolean log) {
         String operation = request.operation();
         if (!("CREATE".equals(operation) || "UPDATE".equals(operation)) || request.secret() == null) {
-            return logged(request, new Decision(ReviewResponse.allowed(request.uid()), Outcome.UNCHANGED, 0), null);
+            Decision allowed = new Decision(ReviewResponse.allowed(request.uid()), Outcome.UNCHANGED, 0);
+            return log ? logged(request, allowed, null) : allowed;
         }
         ReviewRequest.SecretObject secret = request.secret();
         FixResult fix = fixer.fixEncoded(secret.type(), secret::data);
@@ -52,7 +62,7 @@ public final class SecretMutator {
             decision = new Decision(ReviewResponse.allowed(request.uid()).withWarnings(warnings),
                     findings.isEmpty() ? Outcome.UNCHANGED : Outcome.WARNED, 0);
         }
-        return logged(request, decision, findings);
+        return log ? logged(request, decision, findings) : decision;
     }
 
     /** Names and registries only, each escaped and capped: never data, annotations or anything else from the object. */

@@ -4,6 +4,7 @@ import dev.dockerconfigwebhook.admission.Outcome;
 import dev.dockerconfigwebhook.admission.SecretMutator;
 import dev.dockerconfigwebhook.observability.LogText;
 import dev.dockerconfigwebhook.observability.ReviewMetrics;
+import dev.dockerconfigwebhook.startup.ServingWarmUp;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -69,12 +70,17 @@ public class AdmissionServer {
     private final AtomicInteger budgetRefusalsSinceWarning = new AtomicInteger();
     private volatile int port = -1;
     private volatile boolean draining;
+    private final boolean warmUp;
+    private volatile boolean warm;
+    private final HeapRoom heapRoom;
+    private long heapRoomTimer = -1;
 
     public AdmissionServer(Vertx vertx, ServingCertificate certificate, ReviewMetrics metrics,
             @ConfigProperty(name = "webhook.strict", defaultValue = "false") boolean strict,
             @ConfigProperty(name = "webhook.host", defaultValue = "0.0.0.0") String host,
             @ConfigProperty(name = "webhook.port", defaultValue = "8443") int port,
-            @ConfigProperty(name = "quarkus.shutdown.timeout", defaultValue = "20s") Duration drainTimeout) {
+            @ConfigProperty(name = "quarkus.shutdown.timeout", defaultValue = "20s") Duration drainTimeout,
+            @ConfigProperty(name = "webhook.warm-up", defaultValue = "true") boolean warmUp) {
         this.vertx = vertx;
         this.certificate = certificate;
         this.metrics = metrics;
@@ -82,12 +88,16 @@ public class AdmissionServer {
         this.host = host;
         this.configuredPort = port;
         this.drainTimeout = drainTimeout;
+        this.warmUp = warmUp;
+        this.warm = !warmUp;
         long budget = (long) (Runtime.getRuntime().maxMemory() * Limits.BUDGET_SHARE_OF_HEAP);
         long forConnections = (long) (budget * Limits.CONNECTION_SHARE_OF_BUDGET);
         long small = (long) (budget * Limits.SMALL_SHARE_OF_BUDGET);
         this.connectionBudget = new MemoryBudget("connections", forConnections);
         this.smallRequests = new MemoryBudget("small", small);
         this.largeRequests = new MemoryBudget("large", budget - forConnections - small);
+        HeapRoom.Flags heapFlags = HeapRoom.onJvm();
+        this.heapRoom = heapFlags == null ? null : new HeapRoom(heapFlags);
         for (MemoryBudget lane : List.of(connectionBudget, smallRequests, largeRequests)) {
             metrics.budget(lane.name(), lane::inUse, lane.capacity());
         }
@@ -134,6 +144,59 @@ public class AdmissionServer {
                 (connectionBudget.capacity() + smallRequests.capacity() + largeRequests.capacity()) / 1024,
                 connectionBudget.capacity() / 1024, smallRequests.capacity() / 1024, Limits.SMALL_BODY_BYTES / 1024,
                 largeRequests.capacity() / 1024);
+        if (warmUp) {
+            startWarmUp();
+        }
+        if (heapRoom != null) {
+            heapRoomTimer = vertx.setPeriodic(1_000, timer -> {
+                if (heapRoom.tick(largeRequests.inUse() > 0, System.nanoTime())) {
+                    vertx.executeBlocking(() -> {
+                        long before = Runtime.getRuntime().totalMemory();
+                        heapRoom.collect();
+                        LOG.debugf("large reviews over: heap given back, %d -> %d KiB committed", before / 1024,
+                                Runtime.getRuntime().totalMemory() / 1024);
+                        return null;
+                    }, false);
+                }
+            });
+        }
+    }
+
+    /** A review over the small-body limit was admitted to the large lane (ReviewExchange). */
+    void largeReviewStarting() {
+        if (heapRoom != null) {
+            heapRoom.largeReviewStarting(System.nanoTime());
+        }
+    }
+
+    /**
+     * Compiles the large-review path on a background thread while the port already answers; readiness waits for it
+     * (at most {@link Limits#WARM_UP_DEADLINE_MILLIS}), so the API server's first burst meets compiled code.
+     */
+    private void startWarmUp() {
+        Thread thread = new Thread(() -> {
+            try {
+                long start = System.nanoTime();
+                ServingWarmUp.Result result = ServingWarmUp.run(mutator,
+                        start + TimeUnit.MILLISECONDS.toNanos(Limits.WARM_UP_DEADLINE_MILLIS));
+                // Its garbage filled the heap beyond the resting size; one full collection before readiness (no
+                // review waits on it yet) gives that back at once (-XX:-ShrinkHeapInSteps).
+                System.gc();
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                if (result.failure() != null) {
+                    LOG.warnf("warm-up failed after %d ms (%s); serving anyway, the first large reviews will be slower",
+                            millis, result.failure());
+                } else {
+                    LOG.infof("warmed up in %d ms: %d made-up reviews decided, %d MB through TLS%s", millis,
+                            result.reviewsDecided(), result.tlsBytes() / 1_000_000,
+                            result.complete() ? "" : " (stopped at its deadline)");
+                }
+            } finally {
+                warm = true; // whatever happened, a warm-up never keeps the pod from becoming ready
+            }
+        }, "serving-warm-up");
+        thread.setDaemon(true);
+        thread.start();
     }
 
     /** The port the admission server listens on, or -1 before it does. */
@@ -141,9 +204,9 @@ public class AdmissionServer {
         return port;
     }
 
-    /** Listening and not draining: what readiness reports. */
+    /** Listening, warmed up and not draining: what readiness reports. */
     public boolean serving() {
-        return port > 0 && !draining;
+        return port > 0 && warm && !draining;
     }
 
     SecretMutator mutator() {
@@ -394,6 +457,7 @@ public class AdmissionServer {
      */
     void stop(@Observes ShutdownEvent event) {
         draining = true;
+        if (heapRoomTimer >= 0) vertx.cancelTimer(heapRoomTimer);
         for (Map.Entry<HttpConnection, ConnectionState> entry : connections.entrySet()) {
             HttpConnection connection = entry.getKey();
             if (!goAway(connection) && entry.getValue().active.get() == 0) {

@@ -5,7 +5,10 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready while the admission port listens and does not drain: on SIGTERM the pod leaves the endpoints at once. */
+/**
+ * Ready while the admission port listens, the start-up warm-up is done and the port does not drain: on SIGTERM the
+ * pod leaves the endpoints at once.
+ */
 @Readiness
 @ApplicationScoped
 public class AdmissionServerCheck implements HealthCheck {
@@ -20,6 +23,6 @@ public class AdmissionServerCheck implements HealthCheck {
     public HealthCheckResponse call() {
         return server.serving()
                 ? HealthCheckResponse.named("admission-server").up().withData("port", server.port()).build()
-                : HealthCheckResponse.named("admission-server").down().withData("reason", "not listening, or draining").build();
+                : HealthCheckResponse.named("admission-server").down().withData("reason", "not listening yet, warming up, or draining").build();
     }
 }

@@ -57,6 +57,9 @@ final class ReviewExchange {
         long size = declaredLength >= 0 ? declaredLength : Limits.MAX_BODY_BYTES;
         MemoryBudget budget = declaredLength >= 0 && declaredLength <= Limits.SMALL_BODY_BYTES
                 ? server.smallRequests() : server.largeRequests();
+        if (budget == server.largeRequests()) {
+            server.largeReviewStarting(); // before its bytes arrive: the heap gets room first
+        }
         reservation = budget.reserve(RequestCost.of(size), granted -> context.runOnContext(v -> readBody()));
         if (!reservation.granted()) {
             waitTimer = vertx.setTimer(Limits.BUDGET_WAIT_MILLIS, timer -> {

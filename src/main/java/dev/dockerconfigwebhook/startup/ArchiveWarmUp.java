@@ -66,6 +66,8 @@ public final class ArchiveWarmUp {
             System.setProperty("quarkus.management.port", "0");
             // No cluster at image build time: the keeper would only log that the API server is unreachable.
             System.setProperty("webhook.ca-bundle.keep", "false");
+            // The archive holds classes, not compiled code: a JIT warm-up would only lengthen the image build.
+            System.setProperty("webhook.warm-up", "false");
             servedCertificate = certificate;
             certificateDirectory = directory;
             // An exit handler of our own: Quarkus's default one calls System.exit, and the key must be deleted first.

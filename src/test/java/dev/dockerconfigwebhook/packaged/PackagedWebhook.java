@@ -5,6 +5,10 @@ import dev.dockerconfigwebhook.testing.TestTls;
 import javax.net.ssl.SSLSocket;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +23,8 @@ public final class PackagedWebhook {
 
     /**
      * Starts {@code java [jvmOptions] -jar quarkus-run.jar} with no QUARKUS_ or WEBHOOK_ variables but the two TLS
-     * properties and {@code env}, and returns once {@code port} accepts a TLS handshake.
+     * properties and {@code env}, and returns once {@code port} accepts a TLS handshake and the pod would be ready
+     * (as Kubernetes routes reviews only to ready pods: after the start-up warm-up).
      */
     static Process start(Path log, int port, Map<String, String> env, String... jvmOptions) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("java"));
@@ -55,7 +60,29 @@ public final class PackagedWebhook {
                 .redirectOutput(log.toAbsolutePath().toFile());
         builder.environment().keySet().removeIf(name -> name.startsWith("QUARKUS_") || name.startsWith("WEBHOOK_"));
         builder.environment().putAll(env);
-        return awaitHandshake(builder.start(), port, log);
+        Process process = awaitHandshake(builder.start(), port, log);
+        return awaitReady(process, Integer.parseInt(env.getOrDefault("QUARKUS_MANAGEMENT_PORT", "9000")), log);
+    }
+
+    private static Process awaitReady(Process process, int managementPort, Path log) throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + "/q/health/ready"))
+                .timeout(Duration.ofSeconds(5)).build();
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            try {
+                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return process;
+                }
+            } catch (IOException notYet) {
+                // the management port is not up yet
+            }
+            if (System.nanoTime() > end || !process.isAlive()) {
+                process.destroyForcibly();
+                throw new AssertionError("the packaged webhook did not become ready; see " + log);
+            }
+            Thread.sleep(100);
+        }
     }
 
     private static Process awaitHandshake(Process process, int port, Path log) throws Exception {

@@ -1,0 +1,307 @@
+package dev.dockerconfigwebhook.startup;
+
+import dev.dockerconfigwebhook.admission.AdmissionReviewReader;
+import dev.dockerconfigwebhook.admission.AdmissionReviewWriter;
+import dev.dockerconfigwebhook.admission.BadReviewException;
+import dev.dockerconfigwebhook.admission.Outcome;
+import dev.dockerconfigwebhook.admission.SecretMutator;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedKeyManager;
+import javax.net.ssl.X509TrustManager;
+import java.io.ByteArrayInputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Principal;
+import java.security.PrivateKey;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.util.Base64;
+
+/**
+ * Runs, before the pod reports ready, the code a burst of large reviews runs: reading, deciding and writing a review of
+ * a 2,000-registry pull secret, and bulk TLS 1.3 (AES-GCM both ways, both key sizes) through a pair of in-memory
+ * {@link SSLEngine}s. Without it, the first burst of 1 MiB secrets after a start ran that code interpreted while the
+ * JIT compiled it, and the compilers took the CPU that normal reviews needed; with it, that burst's compiler and
+ * event-loop CPU is about halved (BENCHMARKS.md). Netty's own code is not exercised here: that would need a real
+ * connection.
+ *
+ * <p>It decides through {@link SecretMutator#decideWithoutLog}: no review line is logged and nothing is counted. Its
+ * own data is made up here (fake registries and credentials, a throw-away key that never leaves memory); nothing of it
+ * depends on input. It stops early, and the pod becomes ready anyway, when {@code deadlineNanos} passes (a throttled
+ * CPU), and any failure only means a slower first burst.
+ */
+public final class ServingWarmUp {
+
+    /** Registries in the large review: a 160 KB document in a 440 KB review, long loops as in a 1 MiB secret. */
+    static final int LARGE_REGISTRIES = 2_000;
+    /** Rounds of each part: with these, the reader's, the repair's and AES-GCM's hot methods reach C2 (checked with
+     * {@code -XX:+PrintCompilation}), in 1.5-2 s on two cores. */
+    static final int LARGE_REVIEWS = 12;
+    static final int SMALL_REVIEWS = 2_400;
+    static final int TLS_ROUNDS = 6;
+    /** What one TLS round carries each way: the size of a 1 MiB secret's review and of its answer. */
+    static final int TLS_BYTES_IN = 2_400_000;
+    static final int TLS_BYTES_OUT = 1_700_000;
+    /** Application data handed to the engine at a time: Netty's read and write buffers are of this order. */
+    private static final int CHUNK_BYTES = 64 * 1024;
+
+    /** What the warm-up did, for its one log line and for tests. */
+    public record Result(int reviewsDecided, long tlsBytes, boolean complete, String failure) {
+    }
+
+    private ServingWarmUp() {
+    }
+
+    public static Result run(SecretMutator mutator, long deadlineNanos) {
+        int reviews = 0;
+        long tlsBytes = 0;
+        try {
+            byte[] large = review(LARGE_REGISTRIES);
+            byte[] small = review(1);
+            for (int i = 0; i < LARGE_REVIEWS; i++) {
+                if (System.nanoTime() - deadlineNanos > 0) return new Result(reviews, tlsBytes, false, null);
+                decide(mutator, large, LARGE_REGISTRIES);
+                reviews++;
+                for (int j = 0; j < SMALL_REVIEWS / LARGE_REVIEWS; j++) { // interleaved: one profile for both sizes
+                    decide(mutator, small, 1);
+                    reviews++;
+                }
+            }
+            // Netty hands the JDK engine direct buffers from the socket and heap ones from the application: both paths.
+            for (String suite : new String[] {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"})
+            for (boolean direct : new boolean[] {true, false}) {
+                TlsPair pair = new TlsPair(suite, direct);
+                for (int i = 0; i < TLS_ROUNDS / 2; i++) {
+                    if (System.nanoTime() - deadlineNanos > 0) return new Result(reviews, tlsBytes, false, null);
+                    tlsBytes += pair.send(pair.client, pair.server, TLS_BYTES_IN);
+                    tlsBytes += pair.send(pair.server, pair.client, TLS_BYTES_OUT);
+                }
+            }
+            return new Result(reviews, tlsBytes, true, null);
+        } catch (Exception | AssertionError e) {
+            return new Result(reviews, tlsBytes, false, e.getClass().getName());
+        }
+    }
+
+    private static void decide(SecretMutator mutator, byte[] body, int registries) throws BadReviewException {
+        SecretMutator.Decision decision = mutator.decideWithoutLog(AdmissionReviewReader.read(body, body.length));
+        if (decision.outcome() != Outcome.PATCHED || decision.fixedRegistries() != fixable(registries)) {
+            // The warm-up must run the path real reviews run: a different decision means it exercised something else.
+            throw new AssertionError("warm-up review was not patched as expected");
+        }
+        AdmissionReviewWriter.write(decision.response());
+    }
+
+    /** Registries of {@link #review} whose auth the webhook writes: all but every fourth (an auth alone). */
+    static int fixable(int registries) {
+        return registries - registries / 4;
+    }
+
+    /**
+     * An UPDATE of a pull secret as the API server sends it after {@code kubectl apply} and {@code kubectl edit}: field
+     * order, userInfo, options, managedFields, the last-applied annotation with its escaped JSON, object and oldObject.
+     * Real reviews take the same branches of the reader and the repair, so the code compiled here is not thrown away
+     * by the first real one. Its registries cycle through a stale auth, escapes and an email, a missing auth, and an
+     * auth alone (already consistent).
+     */
+    static byte[] review(int registries) {
+        StringBuilder document = new StringBuilder(registries * 140).append("{\"auths\":{");
+        Base64.Encoder base64 = Base64.getEncoder();
+        for (int i = 0; i < registries; i++) {
+            if (i > 0) document.append(',');
+            document.append("\"r").append(i).append(".example.com").append(i % 3 == 1 ? ":5000" : "").append("\":{");
+            String staleAuth = base64.encodeToString(("u" + i + ":old-" + i).getBytes(StandardCharsets.US_ASCII));
+            switch (i % 4) {
+                case 0 -> document.append("\"username\":\"u").append(i).append("\",\"password\":\"new-").append(i)
+                        .append("\",\"auth\":\"").append(staleAuth).append('"');
+                case 1 -> document.append("\"username\":\"u").append(i).append("\",\"password\":\"p\\\"w\\\\").append(i)
+                        .append("\\u00e9\",\"email\":\"u").append(i).append("@example.com\",\"auth\":\"").append(staleAuth)
+                        .append('"');
+                case 2 -> document.append("\"username\":\"u").append(i).append("\",\"password\":\"new-").append(i).append('"');
+                default -> document.append("\"auth\":\"").append(base64.encodeToString(
+                        ("u" + i + ":p" + i).getBytes(StandardCharsets.US_ASCII))).append('"');
+            }
+            document.append('}');
+        }
+        document.append("}}");
+        String secret = "{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"warm-up\","
+                + "\"namespace\":\"default\",\"uid\":\"00000000-0000-0000-0000-00000000a001\",\"resourceVersion\":\"1001\","
+                + "\"creationTimestamp\":\"2026-01-01T00:00:00Z\",\"labels\":{\"app.kubernetes.io/name\":\"warm-up\"},"
+                + "\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"apiVersion\\\":\\\"v1\\\","
+                + "\\\"kind\\\":\\\"Secret\\\",\\\"metadata\\\":{\\\"annotations\\\":{},\\\"name\\\":\\\"warm-up\\\"},"
+                + "\\\"type\\\":\\\"kubernetes.io/dockerconfigjson\\\"}\\n\"},"
+                + "\"managedFields\":[{\"manager\":\"kubectl-client-side-apply\",\"operation\":\"Update\",\"apiVersion\":\"v1\","
+                + "\"time\":\"2026-01-01T00:00:00Z\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:data\":{\".\":{},"
+                + "\"f:.dockerconfigjson\":{}},\"f:metadata\":{\"f:annotations\":{\".\":{},"
+                + "\"f:kubectl.kubernetes.io/last-applied-configuration\":{}}},\"f:type\":{}}},"
+                + "{\"manager\":\"kubectl-edit\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"time\":\"2026-01-02T00:00:00Z\","
+                + "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:data\":{\"f:.dockerconfigjson\":{}}}}]},"
+                + "\"data\":{\".dockerconfigjson\":\"" + base64.encodeToString(document.toString().getBytes(StandardCharsets.US_ASCII))
+                + "\"},\"type\":\"kubernetes.io/dockerconfigjson\"}";
+        String kind = "{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Secret\"}";
+        String resource = "{\"group\":\"\",\"version\":\"v1\",\"resource\":\"secrets\"}";
+        return ("{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{"
+                + "\"uid\":\"00000000-0000-0000-0000-00000000a002\",\"kind\":" + kind + ",\"resource\":" + resource
+                + ",\"requestKind\":" + kind + ",\"requestResource\":" + resource + ",\"name\":\"warm-up\","
+                + "\"namespace\":\"default\",\"operation\":\"UPDATE\",\"userInfo\":{\"username\":\"warm-up\",\"uid\":\"0\","
+                + "\"groups\":[\"system:masters\",\"system:authenticated\"]},\"object\":" + secret + ",\"oldObject\":" + secret
+                + ",\"dryRun\":false,\"options\":{\"kind\":\"UpdateOptions\",\"apiVersion\":\"meta.k8s.io/v1\","
+                + "\"fieldManager\":\"kubectl-edit\"}}}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A TLS 1.3 client and server engine joined in memory, with a throw-away EC P-256 certificate. */
+    static final class TlsPair {
+        final SSLEngine client;
+        final SSLEngine server;
+        private final boolean direct;
+        private final ByteBuffer wire;
+        private final ByteBuffer received;
+        private final ByteBuffer data;
+
+        TlsPair(String cipherSuite, boolean direct) throws Exception {
+            this.direct = direct;
+            wire = allocate(1 << 15);
+            received = allocate(1 << 15);
+            data = allocate(CHUNK_BYTES);
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPair pair = generator.generateKeyPair();
+            X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                    new ByteArrayInputStream(ArchiveWarmUp.SelfSigned.certificate(pair, "localhost")));
+            SSLContext serverContext = SSLContext.getInstance("TLSv1.3");
+            serverContext.init(new KeyManager[] {new OneKey(pair.getPrivate(), certificate)}, null, null);
+            SSLContext clientContext = SSLContext.getInstance("TLSv1.3");
+            clientContext.init(null, new TrustManager[] {new OnlyThis(certificate)}, null);
+            server = serverContext.createSSLEngine();
+            server.setUseClientMode(false);
+            client = clientContext.createSSLEngine("localhost", 443);
+            client.setUseClientMode(true);
+            client.setEnabledCipherSuites(new String[] {cipherSuite});
+            handshake();
+        }
+
+        /** Both engines wrap and hand over whatever they have until neither has a handshake step left. */
+        private void handshake() throws SSLException {
+            client.beginHandshake();
+            server.beginHandshake();
+            for (int step = 0; !(done(client) && done(server)); step++) {
+                if (step == 100) throw new SSLException("warm-up handshake did not finish");
+                flush(client, server);
+                flush(server, client);
+            }
+        }
+
+        private void flush(SSLEngine from, SSLEngine to) throws SSLException {
+            runTasks(from);
+            wire.clear();
+            from.wrap(ByteBuffer.allocate(0), wire);
+            wire.flip();
+            while (wire.hasRemaining()) {
+                received.clear();
+                SSLEngineResult result = to.unwrap(wire, received);
+                runTasks(to);
+                if (result.bytesConsumed() == 0) break; // it must wrap first: its turn comes next
+            }
+        }
+
+        private ByteBuffer allocate(int bytes) {
+            return direct ? ByteBuffer.allocateDirect(bytes) : ByteBuffer.allocate(bytes);
+        }
+
+        private static boolean done(SSLEngine engine) {
+            SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+            return status == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
+                    || status == SSLEngineResult.HandshakeStatus.FINISHED;
+        }
+
+        private static void runTasks(SSLEngine engine) {
+            Runnable task;
+            while ((task = engine.getDelegatedTask()) != null) task.run();
+        }
+
+        /** Sends {@code bytes} of application data from one engine to the other, record by record. */
+        long send(SSLEngine from, SSLEngine to, int bytes) throws SSLException {
+            long delivered = 0;
+            data.clear().limit(0);
+            for (int left = bytes; left > 0 || data.hasRemaining(); ) {
+                if (!data.hasRemaining()) { // the next chunk, as the event loop hands it over
+                    data.clear().limit(Math.min(left, data.capacity()));
+                    left -= data.limit();
+                }
+                wire.clear();
+                SSLEngineResult wrapped = from.wrap(data, wire);
+                if (wrapped.getStatus() != SSLEngineResult.Status.OK) throw new SSLException("warm-up wrap: " + wrapped.getStatus());
+                wire.flip();
+                while (wire.hasRemaining()) {
+                    received.clear();
+                    SSLEngineResult unwrapped = to.unwrap(wire, received);
+                    runTasks(to);
+                    if (unwrapped.getStatus() != SSLEngineResult.Status.OK || unwrapped.bytesConsumed() == 0) {
+                        throw new SSLException("warm-up unwrap: " + unwrapped.getStatus());
+                    }
+                    delivered += unwrapped.bytesProduced();
+                }
+            }
+            if (delivered != bytes) throw new SSLException("warm-up delivered " + delivered + " of " + bytes + " bytes");
+            return delivered;
+        }
+    }
+
+    /** Serves the one throw-away key. */
+    private static final class OneKey extends X509ExtendedKeyManager {
+        private final PrivateKey key;
+        private final X509Certificate certificate;
+
+        OneKey(PrivateKey key, X509Certificate certificate) {
+            this.key = key;
+            this.certificate = certificate;
+        }
+
+        @Override public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+            return "EC".equals(keyType) ? "warm-up" : null;
+        }
+        @Override public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+            return "EC".equals(keyType) ? "warm-up" : null;
+        }
+        @Override public String[] getServerAliases(String keyType, Principal[] issuers) {
+            return "EC".equals(keyType) ? new String[] {"warm-up"} : null;
+        }
+        @Override public X509Certificate[] getCertificateChain(String alias) {
+            return new X509Certificate[] {certificate};
+        }
+        @Override public PrivateKey getPrivateKey(String alias) {
+            return key;
+        }
+        @Override public String[] getClientAliases(String keyType, Principal[] issuers) {
+            return null;
+        }
+        @Override public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+            return null;
+        }
+    }
+
+    /** Trusts exactly the throw-away certificate. */
+    private record OnlyThis(X509Certificate certificate) implements X509TrustManager {
+        @Override public void checkClientTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            throw new java.security.cert.CertificateException("no client certificates here");
+        }
+        @Override public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            if (chain.length == 0 || !chain[0].equals(certificate)) {
+                throw new java.security.cert.CertificateException("not the warm-up certificate");
+            }
+        }
+        @Override public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[] {certificate};
+        }
+    }
+}
