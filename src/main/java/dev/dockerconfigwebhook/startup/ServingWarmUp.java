@@ -66,14 +66,16 @@ public final class ServingWarmUp {
         int reviews = 0;
         long tlsBytes = 0;
         try {
-            byte[] large = review(LARGE_REGISTRIES);
-            byte[] small = review(1);
+            // Compact, as the API server sends reviews, and indented, as documents from `docker login` and
+            // hand-made reviews come: JsonCursor's whitespace branches were the first thing real reviews deoptimised.
+            byte[][] large = {review(LARGE_REGISTRIES, false), review(LARGE_REGISTRIES, true)};
+            byte[][] small = {review(1, false), review(1, true)};
             for (int i = 0; i < LARGE_REVIEWS; i++) {
                 if (System.nanoTime() - deadlineNanos > 0) return new Result(reviews, tlsBytes, false, null);
-                decide(mutator, large, LARGE_REGISTRIES);
+                decide(mutator, large[i % 2], LARGE_REGISTRIES);
                 reviews++;
                 for (int j = 0; j < SMALL_REVIEWS / LARGE_REVIEWS; j++) { // interleaved: one profile for both sizes
-                    decide(mutator, small, 1);
+                    decide(mutator, small[j % 2], 1);
                     reviews++;
                 }
             }
@@ -112,9 +114,9 @@ public final class ServingWarmUp {
      * order, userInfo, options, managedFields, the last-applied annotation with its escaped JSON, object and oldObject.
      * Real reviews take the same branches of the reader and the repair, so the code compiled here is not thrown away
      * by the first real one. Its registries cycle through a stale auth, escapes and an email, a missing auth, and an
-     * auth alone (already consistent).
+     * auth alone (already consistent). {@code indented}: the review and the document with line breaks and indents.
      */
-    static byte[] review(int registries) {
+    static byte[] review(int registries, boolean indented) {
         StringBuilder document = new StringBuilder(registries * 140).append("{\"auths\":{");
         Base64.Encoder base64 = Base64.getEncoder();
         for (int i = 0; i < registries; i++) {
@@ -146,17 +148,49 @@ public final class ServingWarmUp {
                 + "\"f:kubectl.kubernetes.io/last-applied-configuration\":{}}},\"f:type\":{}}},"
                 + "{\"manager\":\"kubectl-edit\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"time\":\"2026-01-02T00:00:00Z\","
                 + "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:data\":{\"f:.dockerconfigjson\":{}}}}]},"
-                + "\"data\":{\".dockerconfigjson\":\"" + base64.encodeToString(document.toString().getBytes(StandardCharsets.US_ASCII))
+                + "\"data\":{\".dockerconfigjson\":\"" + base64.encodeToString(
+                        (indented ? indent(document) : document).toString().getBytes(StandardCharsets.US_ASCII))
                 + "\"},\"type\":\"kubernetes.io/dockerconfigjson\"}";
         String kind = "{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Secret\"}";
         String resource = "{\"group\":\"\",\"version\":\"v1\",\"resource\":\"secrets\"}";
-        return ("{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{"
+        StringBuilder review = new StringBuilder("{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{"
                 + "\"uid\":\"00000000-0000-0000-0000-00000000a002\",\"kind\":" + kind + ",\"resource\":" + resource
                 + ",\"requestKind\":" + kind + ",\"requestResource\":" + resource + ",\"name\":\"warm-up\","
                 + "\"namespace\":\"default\",\"operation\":\"UPDATE\",\"userInfo\":{\"username\":\"warm-up\",\"uid\":\"0\","
                 + "\"groups\":[\"system:masters\",\"system:authenticated\"]},\"object\":" + secret + ",\"oldObject\":" + secret
                 + ",\"dryRun\":false,\"options\":{\"kind\":\"UpdateOptions\",\"apiVersion\":\"meta.k8s.io/v1\","
-                + "\"fieldManager\":\"kubectl-edit\"}}}").getBytes(StandardCharsets.UTF_8);
+                + "\"fieldManager\":\"kubectl-edit\"}}}");
+        return (indented ? indent(review) : review).toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Compact JSON re-written with a line break and two spaces per level, and a space after each colon. */
+    static StringBuilder indent(CharSequence json) {
+        StringBuilder out = new StringBuilder(json.length() * 2);
+        int depth = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (inString) {
+                out.append(c);
+                if (c == '\\') out.append(json.charAt(++i));
+                else if (c == '"') inString = false;
+                continue;
+            }
+            switch (c) {
+                case '"' -> { inString = true; out.append(c); }
+                case '{', '[' -> { out.append(c); depth++; newline(out, depth); }
+                case '}', ']' -> { depth--; newline(out, depth); out.append(c); }
+                case ',' -> { out.append(c); newline(out, depth); }
+                case ':' -> out.append(": ");
+                default -> out.append(c);
+            }
+        }
+        return out;
+    }
+
+    private static void newline(StringBuilder out, int depth) {
+        out.append('\n');
+        for (int i = 0; i < depth; i++) out.append("  ");
     }
 
     /** A TLS 1.3 client and server engine joined in memory, with a throw-away EC P-256 certificate. */

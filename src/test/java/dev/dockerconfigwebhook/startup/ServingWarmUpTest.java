@@ -10,8 +10,9 @@ import dev.dockerconfigwebhook.testing.Base64Text;
 import dev.dockerconfigwebhook.testing.JsonPatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -29,10 +30,12 @@ class ServingWarmUpTest {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    @ParameterizedTest(name = "{0} registries")
-    @ValueSource(ints = {1, 4, 9, ServingWarmUp.LARGE_REGISTRIES})
-    void theMadeUpReviewIsReadAndFixedAsARealOneWouldBe(int registries) throws Exception {
-        byte[] body = ServingWarmUp.review(registries);
+    @ParameterizedTest(name = "{0} registries, indented {1}")
+    @CsvSource({"1, false", "1, true", "4, false", "9, true", ServingWarmUp.LARGE_REGISTRIES + ", false",
+            ServingWarmUp.LARGE_REGISTRIES + ", true"})
+    void theMadeUpReviewIsReadAndFixedAsARealOneWouldBe(int registries, boolean indented) throws Exception {
+        byte[] body = ServingWarmUp.review(registries, indented);
+        assertEquals(indented, new String(body, StandardCharsets.UTF_8).contains("\n    \"object\": {"));
         SecretMutator.Decision decision = new SecretMutator(false)
                 .decideWithoutLog(AdmissionReviewReader.read(body, body.length));
         assertEquals(Outcome.PATCHED, decision.outcome());
@@ -87,7 +90,7 @@ class ServingWarmUpTest {
         // The capture itself works: a logged decision is seen.
         mutatorLog.addHandler(capture);
         try {
-            byte[] body = ServingWarmUp.review(1);
+            byte[] body = ServingWarmUp.review(1, false);
             new SecretMutator(false).mutate(AdmissionReviewReader.read(body, body.length));
         } catch (Exception e) {
             throw new AssertionError(e);
@@ -95,6 +98,15 @@ class ServingWarmUpTest {
             mutatorLog.removeHandler(capture);
         }
         assertFalse(records.isEmpty(), "mutate() logs its review line");
+    }
+
+    @Test
+    void indentingKeepsTheJsonAndItsStringsAsTheyWere() throws Exception {
+        String compact = "{\"a\":[1,{\"b\":\"x,\\\"{:}\\\\\"},[]],\"c\":{}}";
+        String indented = ServingWarmUp.indent(compact).toString();
+        assertEquals("{\n  \"a\": [\n    1,\n    {\n      \"b\": \"x,\\\"{:}\\\\\"\n    },\n    [\n      \n    ]\n  ],"
+                + "\n  \"c\": {\n    \n  }\n}", indented);
+        assertEquals(MAPPER.readTree(compact), MAPPER.readTree(indented));
     }
 
     @Test
