@@ -117,7 +117,8 @@ public final class ArchiveWarmUp {
         }
     }
 
-    private static SSLContext trusting(byte[] certificate) throws Exception {
+    /** A client context that trusts exactly {@code certificate} (DER). */
+    static SSLContext trusting(byte[] certificate) throws Exception {
         X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509")
                 .generateCertificate(new ByteArrayInputStream(certificate));
         KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());

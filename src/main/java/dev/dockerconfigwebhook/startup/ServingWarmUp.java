@@ -11,9 +11,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedKeyManager;
-import javax.net.ssl.X509TrustManager;
 import java.io.ByteArrayInputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
@@ -80,13 +78,14 @@ public final class ServingWarmUp {
                 }
             }
             // Netty hands the JDK engine direct buffers from the socket and heap ones from the application: both paths.
-            for (String suite : new String[] {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"})
-            for (boolean direct : new boolean[] {true, false}) {
-                TlsPair pair = new TlsPair(suite, direct);
-                for (int i = 0; i < TLS_ROUNDS / 2; i++) {
-                    if (System.nanoTime() - deadlineNanos > 0) return new Result(reviews, tlsBytes, false, null);
-                    tlsBytes += pair.send(pair.client, pair.server, TLS_BYTES_IN);
-                    tlsBytes += pair.send(pair.server, pair.client, TLS_BYTES_OUT);
+            for (String suite : new String[] {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"}) {
+                for (boolean direct : new boolean[] {true, false}) {
+                    TlsPair pair = new TlsPair(suite, direct);
+                    for (int i = 0; i < TLS_ROUNDS / 2; i++) {
+                        if (System.nanoTime() - deadlineNanos > 0) return new Result(reviews, tlsBytes, false, null);
+                        tlsBytes += pair.send(pair.client, pair.server, TLS_BYTES_IN);
+                        tlsBytes += pair.send(pair.server, pair.client, TLS_BYTES_OUT);
+                    }
                 }
             }
             return new Result(reviews, tlsBytes, true, null);
@@ -210,12 +209,12 @@ public final class ServingWarmUp {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
             generator.initialize(new ECGenParameterSpec("secp256r1"));
             KeyPair pair = generator.generateKeyPair();
-            X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
-                    new ByteArrayInputStream(ArchiveWarmUp.SelfSigned.certificate(pair, "localhost")));
+            byte[] der = ArchiveWarmUp.SelfSigned.certificate(pair, "localhost");
+            X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(der));
             SSLContext serverContext = SSLContext.getInstance("TLSv1.3");
             serverContext.init(new KeyManager[] {new OneKey(pair.getPrivate(), certificate)}, null, null);
-            SSLContext clientContext = SSLContext.getInstance("TLSv1.3");
-            clientContext.init(null, new TrustManager[] {new OnlyThis(certificate)}, null);
+            SSLContext clientContext = ArchiveWarmUp.trusting(der);
             server = serverContext.createSSLEngine();
             server.setUseClientMode(false);
             client = clientContext.createSSLEngine("localhost", 443);
@@ -321,21 +320,6 @@ public final class ServingWarmUp {
         }
         @Override public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
             return null;
-        }
-    }
-
-    /** Trusts exactly the throw-away certificate. */
-    private record OnlyThis(X509Certificate certificate) implements X509TrustManager {
-        @Override public void checkClientTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
-            throw new java.security.cert.CertificateException("no client certificates here");
-        }
-        @Override public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
-            if (chain.length == 0 || !chain[0].equals(certificate)) {
-                throw new java.security.cert.CertificateException("not the warm-up certificate");
-            }
-        }
-        @Override public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[] {certificate};
         }
     }
 }
