@@ -70,7 +70,7 @@ public class AdmissionServer {
     private final AtomicInteger budgetRefusalsSinceWarning = new AtomicInteger();
     private volatile int port = -1;
     private volatile boolean draining;
-    private final boolean warmUp;
+    /** The start-up warm-up is done (or off): readiness waits for it. */
     private volatile boolean warm;
     private final HeapRoom heapRoom;
     private long heapRoomTimer = -1;
@@ -88,7 +88,6 @@ public class AdmissionServer {
         this.host = host;
         this.configuredPort = port;
         this.drainTimeout = drainTimeout;
-        this.warmUp = warmUp;
         this.warm = !warmUp;
         long budget = (long) (Runtime.getRuntime().maxMemory() * Limits.BUDGET_SHARE_OF_HEAP);
         long forConnections = (long) (budget * Limits.CONNECTION_SHARE_OF_BUDGET);
@@ -144,8 +143,10 @@ public class AdmissionServer {
                 (connectionBudget.capacity() + smallRequests.capacity() + largeRequests.capacity()) / 1024,
                 connectionBudget.capacity() / 1024, smallRequests.capacity() / 1024, Limits.SMALL_BODY_BYTES / 1024,
                 largeRequests.capacity() / 1024);
-        if (warmUp) {
-            startWarmUp();
+        if (!warm) {
+            // The port already answers; readiness waits for the warm-up, so the API server's first burst meets
+            // compiled code.
+            ServingWarmUp.startInBackground(mutator, () -> warm = true);
         }
         if (heapRoom != null) {
             heapRoomTimer = vertx.setPeriodic(1_000, timer -> {
@@ -167,36 +168,6 @@ public class AdmissionServer {
         if (heapRoom != null) {
             heapRoom.largeReviewStarting(System.nanoTime());
         }
-    }
-
-    /**
-     * Compiles the large-review path on a background thread while the port already answers; readiness waits for it
-     * (at most {@link Limits#WARM_UP_DEADLINE_MILLIS}), so the API server's first burst meets compiled code.
-     */
-    private void startWarmUp() {
-        Thread thread = new Thread(() -> {
-            try {
-                long start = System.nanoTime();
-                ServingWarmUp.Result result = ServingWarmUp.run(mutator,
-                        start + TimeUnit.MILLISECONDS.toNanos(Limits.WARM_UP_DEADLINE_MILLIS));
-                // Its garbage filled the heap beyond the resting size; one full collection before readiness (no
-                // review waits on it yet) gives that back at once (-XX:-ShrinkHeapInSteps).
-                System.gc();
-                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-                if (result.failure() != null) {
-                    LOG.warnf("warm-up failed after %d ms (%s); serving anyway, the first large reviews will be slower",
-                            millis, result.failure());
-                } else {
-                    LOG.infof("warmed up in %d ms: %d made-up reviews decided, %d MB through TLS%s", millis,
-                            result.reviewsDecided(), result.tlsBytes() / 1_000_000,
-                            result.complete() ? "" : " (stopped at its deadline)");
-                }
-            } finally {
-                warm = true; // whatever happened, a warm-up never keeps the pod from becoming ready
-            }
-        }, "serving-warm-up");
-        thread.setDaemon(true);
-        thread.start();
     }
 
     /** The port the admission server listens on, or -1 before it does. */

@@ -36,12 +36,6 @@ final class Limits {
     static final long REQUEST_DEADLINE_MILLIS = 30_000;
 
     /**
-     * Readiness waits at most this long for the start-up warm-up ({@code ServingWarmUp}, 1-2 s on two cores); on a
-     * starved CPU the pod becomes ready without it rather than not at all.
-     */
-    static final long WARM_UP_DEADLINE_MILLIS = 20_000;
-
-    /**
      * Idle keep-alive connections are closed after this. Longer than the API server's own 90 s idle timeout, so it is
      * always the client that closes an idle connection, and never races a request it is about to send on it.
      */

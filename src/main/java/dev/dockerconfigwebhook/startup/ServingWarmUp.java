@@ -5,6 +5,7 @@ import dev.dockerconfigwebhook.admission.AdmissionReviewWriter;
 import dev.dockerconfigwebhook.admission.BadReviewException;
 import dev.dockerconfigwebhook.admission.Outcome;
 import dev.dockerconfigwebhook.admission.SecretMutator;
+import org.jboss.logging.Logger;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
@@ -24,13 +25,14 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs, before the pod reports ready, the code a burst of large reviews runs: reading, deciding and writing a review of
  * a 2,000-registry pull secret, and bulk TLS 1.3 (AES-GCM both ways, both key sizes) through a pair of in-memory
  * {@link SSLEngine}s. Without it, the first burst of 1 MiB secrets after a start ran that code interpreted while the
  * JIT compiled it, and the compilers took the CPU that normal reviews needed; with it, that burst's compiler and
- * event-loop CPU is about halved (BENCHMARKS.md). Netty's own code is not exercised here: that would need a real
+ * event-loop CPU is more than halved (BENCHMARKS.md). Netty's own code is not exercised here: that would need a real
  * connection.
  *
  * <p>It decides through {@link SecretMutator#decideWithoutLog}: no review line is logged and nothing is counted. Its
@@ -53,11 +55,47 @@ public final class ServingWarmUp {
     /** Application data handed to the engine at a time: Netty's read and write buffers are of this order. */
     private static final int CHUNK_BYTES = 64 * 1024;
 
+    /**
+     * Readiness waits at most this long for the warm-up (1.5-2 s on two cores): on a starved CPU the pod becomes ready
+     * without it rather than not at all.
+     */
+    static final long DEADLINE_MILLIS = 20_000;
+
+    private static final Logger LOG = Logger.getLogger(ServingWarmUp.class);
+
     /** What the warm-up did, for its one log line and for tests. */
     public record Result(int reviewsDecided, long tlsBytes, boolean complete, String failure) {
     }
 
     private ServingWarmUp() {
+    }
+
+    /**
+     * Runs the warm-up on a background thread, then one full collection (its garbage filled the heap beyond the
+     * resting size; no review waits on it yet, and {@code -XX:-ShrinkHeapInSteps} gives it all back at once), logs one
+     * line, and calls {@code done}: always, whatever happened, so a warm-up never keeps the pod from becoming ready.
+     */
+    public static void startInBackground(SecretMutator mutator, Runnable done) {
+        Thread thread = new Thread(() -> {
+            try {
+                long start = System.nanoTime();
+                Result result = run(mutator, start + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MILLIS));
+                System.gc();
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                if (result.failure() != null) {
+                    LOG.warnf("warm-up failed after %d ms (%s); serving anyway, the first large reviews will be slower",
+                            millis, result.failure());
+                } else {
+                    LOG.infof("warmed up in %d ms: %d made-up reviews decided, %d MB through TLS%s", millis,
+                            result.reviewsDecided(), result.tlsBytes() / 1_000_000,
+                            result.complete() ? "" : " (stopped at its deadline)");
+                }
+            } finally {
+                done.run();
+            }
+        }, "serving-warm-up");
+        thread.setDaemon(true);
+        thread.start();
     }
 
     public static Result run(SecretMutator mutator, long deadlineNanos) {
@@ -78,9 +116,10 @@ public final class ServingWarmUp {
                 }
             }
             // Netty hands the JDK engine direct buffers from the socket and heap ones from the application: both paths.
+            TlsContexts contexts = new TlsContexts();
             for (String suite : new String[] {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"}) {
                 for (boolean direct : new boolean[] {true, false}) {
-                    TlsPair pair = new TlsPair(suite, direct);
+                    TlsPair pair = new TlsPair(contexts, suite, direct);
                     for (int i = 0; i < TLS_ROUNDS / 2; i++) {
                         if (System.nanoTime() - deadlineNanos > 0) return new Result(reviews, tlsBytes, false, null);
                         tlsBytes += pair.send(pair.client, pair.server, TLS_BYTES_IN);
@@ -192,7 +231,25 @@ public final class ServingWarmUp {
         for (int i = 0; i < depth; i++) out.append("  ");
     }
 
-    /** A TLS 1.3 client and server engine joined in memory, with a throw-away EC P-256 certificate. */
+    /** A server with a throw-away EC P-256 certificate, and a client that trusts exactly that certificate. */
+    private static final class TlsContexts {
+        final SSLContext server;
+        final SSLContext client;
+
+        TlsContexts() throws Exception {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPair pair = generator.generateKeyPair();
+            byte[] der = ArchiveWarmUp.SelfSigned.certificate(pair, "localhost");
+            X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(der));
+            server = SSLContext.getInstance("TLSv1.3");
+            server.init(new KeyManager[] {new OneKey(pair.getPrivate(), certificate)}, null, null);
+            client = ArchiveWarmUp.trusting(der);
+        }
+    }
+
+    /** A TLS 1.3 client and server engine joined in memory. */
     static final class TlsPair {
         final SSLEngine client;
         final SSLEngine server;
@@ -201,23 +258,14 @@ public final class ServingWarmUp {
         private final ByteBuffer received;
         private final ByteBuffer data;
 
-        TlsPair(String cipherSuite, boolean direct) throws Exception {
+        TlsPair(TlsContexts contexts, String cipherSuite, boolean direct) throws Exception {
             this.direct = direct;
             wire = allocate(1 << 15);
             received = allocate(1 << 15);
             data = allocate(CHUNK_BYTES);
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"));
-            KeyPair pair = generator.generateKeyPair();
-            byte[] der = ArchiveWarmUp.SelfSigned.certificate(pair, "localhost");
-            X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new ByteArrayInputStream(der));
-            SSLContext serverContext = SSLContext.getInstance("TLSv1.3");
-            serverContext.init(new KeyManager[] {new OneKey(pair.getPrivate(), certificate)}, null, null);
-            SSLContext clientContext = ArchiveWarmUp.trusting(der);
-            server = serverContext.createSSLEngine();
+            server = contexts.server.createSSLEngine();
             server.setUseClientMode(false);
-            client = clientContext.createSSLEngine("localhost", 443);
+            client = contexts.client.createSSLEngine("localhost", 443);
             client.setUseClientMode(true);
             client.setEnabledCipherSuites(new String[] {cipherSuite});
             handshake();
