@@ -11,7 +11,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.Http2Settings;
@@ -23,6 +26,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.impl.ConnectionBase;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -30,10 +34,10 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -62,7 +66,7 @@ public class AdmissionServer {
     private final MemoryBudget connectionBudget;
     private final MemoryBudget smallRequests;
     private final MemoryBudget largeRequests;
-    private final List<HttpServer> servers = new ArrayList<>();
+    private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
     private WorkerExecutor largeDecisions;
     private final Map<HttpConnection, ConnectionState> connections = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -107,6 +111,10 @@ public class AdmissionServer {
                 .setHost(host)
                 .setSsl(true)
                 .setKeyCertOptions(certificate.keyCertOptions())
+                // A TLS handshake's key exchange and signature (1-3 ms of CPU each, in pure Java) run on Vert.x's
+                // internal worker threads, not inline on the event loop: sixteen new connections at once otherwise
+                // held the event loop for 20-40 ms, and every review on its other connections waited behind them.
+                .setSslEngineOptions(new JdkSSLEngineOptions().setUseWorkerThread(true))
                 .setUseAlpn(true)
                 .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
                 .setInitialSettings(new Http2Settings()
@@ -123,20 +131,26 @@ public class AdmissionServer {
         // bounds how many are in flight (two 1 MiB secrets at -Xmx64m). A single thread left a core free for small
         // reviews, but serialised bursts past the budget wait (503s under CI load).
         largeDecisions = vertx.createSharedWorkerExecutor("large-reviews", Runtime.getRuntime().availableProcessors());
-        // One server per core, all on one port: Vert.x spreads connections over their event loops.
+        // One server per core, all on one port, each on an event loop of its own: Vert.x hands every new connection to
+        // the next of them. A verticle instance per server, because servers created from one non-Vert.x thread would
+        // all share that thread's one context (Vert.x 4 reuses it), and so one event loop for every connection.
         int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
         // A configured 0 (tests) means one random port that every instance shares: Vert.x spells that -1.
         int listenPort = configuredPort == 0 ? -1 : configuredPort;
-        for (int i = 0; i < instances; i++) {
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions(options).setPort(listenPort))
-                    .connectionHandler(this::connected)
-                    .exceptionHandler(failure -> LOG.debugf("connection failed before HTTP: %s",
-                            failure.getClass().getName()))
-                    .invalidRequestHandler(this::invalidRequest)
-                    .requestHandler(this::handle);
-            server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-            servers.add(server);
-        }
+        vertx.deployVerticle(() -> new AbstractVerticle() {
+            @Override
+            public void start(Promise<Void> listening) {
+                HttpServer server = vertx.createHttpServer(new HttpServerOptions(options).setPort(listenPort))
+                        .connectionHandler(AdmissionServer.this::connected)
+                        .exceptionHandler(failure -> LOG.debugf("connection failed before HTTP: %s",
+                                failure.getClass().getName()))
+                        .invalidRequestHandler(AdmissionServer.this::invalidRequest)
+                        .requestHandler(AdmissionServer.this::handle);
+                servers.add(server);
+                server.listen().<Void>mapEmpty().onComplete(listening);
+            }
+        }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
         port = servers.get(0).actualPort();
         LOG.infof("admission webhook listening on https://%s:%d/mutate (HTTP/2 and HTTP/1.1); memory budget %d KiB: "
                 + "%d for connections, %d for reviews up to %d KiB, %d for larger ones", host, port,
