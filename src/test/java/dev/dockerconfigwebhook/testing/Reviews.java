@@ -12,11 +12,19 @@ public final class Reviews {
 
     /** A pull-secret document with {@code registries} entries, each with a stale auth (password changed). */
     public static String staleDocument(int registries) {
+        return staleDocument(registries, "");
+    }
+
+    /**
+     * As {@link #staleDocument(int)}, with entry i's new password {@code new-<rotation>i}: documents that differ in
+     * every entry, so that an answer computed from another request's bytes cannot pass for the right one.
+     */
+    public static String staleDocument(int registries, String rotation) {
         StringBuilder document = new StringBuilder("{\"auths\":{");
         for (int i = 0; i < registries; i++) {
             if (i > 0) document.append(',');
             document.append("\"r").append(i).append(".example.com\":{\"username\":\"u").append(i)
-                    .append("\",\"password\":\"new-").append(i).append("\",\"auth\":\"")
+                    .append("\",\"password\":\"new-").append(rotation).append(i).append("\",\"auth\":\"")
                     .append(b64("u" + i + ":old-" + i)).append("\"}");
         }
         return document.append("}}").toString();
