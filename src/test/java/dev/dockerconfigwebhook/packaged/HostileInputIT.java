@@ -2,6 +2,7 @@ package dev.dockerconfigwebhook.packaged;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dockerconfigwebhook.testing.Base64Text;
 import dev.dockerconfigwebhook.testing.Expectation;
 import dev.dockerconfigwebhook.testing.Fixtures;
 import dev.dockerconfigwebhook.testing.JsonPatch;
@@ -342,8 +343,10 @@ class HostileInputIT {
 
     // --- helpers
 
-    /** All entries of the answer's patched document carry the auth of their username and (new) password. */
-    /** Every entry's auth is base64 of its username and its new password, {@code new-<rotation>i}. */
+    /**
+     * Every entry of the answer's patched document carries the auth of its username and new password,
+     * {@code new-<rotation>i}.
+     */
     private static void assertAllAuthsFixed(String answer, String uid, String document, int registries, String rotation)
             throws Exception {
         JsonNode response = MAPPER.readTree(answer).path("response");
@@ -356,7 +359,7 @@ class HostileInputIT {
                 .path("auths");
         assertEquals(registries, auths.size());
         for (int i = 0; i < registries; i++) {
-            String expected = dev.dockerconfigwebhook.testing.Base64Text.b64("u" + i + ":new-" + rotation + i);
+            String expected = Base64Text.b64("u" + i + ":new-" + rotation + i);
             String actual = auths.path("r" + i + ".example.com").path("auth").asText();
             if (!expected.equals(actual)) {
                 assertEquals(expected, actual, uid + ": entry " + i); // fails with the first wrong entry
