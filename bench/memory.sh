@@ -92,13 +92,23 @@ with_normal_reviews() {
 }
 # Each waits for its own posts only (a bare `wait` would also wait for the normal-review watcher).
 burst() { local p=(); for _ in $(seq 1 16); do post "$work/update-1mib.json" & p+=($!); done; wait "${p[@]}"; }
+# The same sixteen as the API server sends them: multiplexed over HTTP/2 by one client (curl -Z: one connection, more
+# when the webhook's eight streams per connection are taken).
+burst_h2() {
+  local urls=(); for _ in $(seq 1 16); do urls+=(-o /dev/null -w '%{http_code}\n' "https://localhost:$PORT/mutate"); done
+  nice -n "${CLIENTS_NICE:-0}" curl -sk --http2 -Z --parallel-max 16 --max-time 60 -H 'Content-Type: application/json' \
+    --data-binary @"$work/update-1mib.json" "${urls[@]}"
+}
 crafted() { post "$work/crafted.json" & local a=$!; post "$work/crafted.json" & wait "$a" $!; }
 normal() { for _ in $(seq 1 200); do post src/test/resources/admission/update-kubectl-edit-password-only.json; done; }
 
+# The first burst comes right after readiness, as it can in a cluster: what the start-up warm-up has compiled is all
+# it meets.
 phase "idle, after start-up" sleep 5
-phase "200 normal reviews, one at a time" normal
 phase "16 x 1 MiB UPDATE at once" with_normal_reviews burst
 phase "16 x 1 MiB UPDATE at once (again)" with_normal_reviews burst
+phase "16 x 1 MiB UPDATE over HTTP/2" with_normal_reviews burst_h2
+phase "200 normal reviews, one at a time" normal
 phase "crafted 2.8 MB document x2" with_normal_reviews crafted
 phase "idle, after the attacks" sleep 10
 echo "steady RSS after the attacks: $(rss) MiB"

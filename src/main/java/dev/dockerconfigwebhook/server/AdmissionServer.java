@@ -9,6 +9,7 @@ import dev.dockerconfigwebhook.tls.ServingCertificate;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.AbstractVerticle;
@@ -33,7 +34,11 @@ import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -76,6 +81,10 @@ public class AdmissionServer {
     private volatile boolean draining;
     /** The start-up warm-up is done (or off): readiness waits for it. */
     private volatile boolean warm;
+    /** Marks the warm-up's own requests through the port (LoopbackWarmUp); honoured only until {@link #warm}. */
+    private final byte[] warmUpToken = new byte[16];
+    /** What the warm-up sent through the port (tests); null until it has. */
+    private volatile LoopbackWarmUp.Result loopbackWarmUp;
     private final HeapRoom heapRoom;
     private long heapRoomTimer = -1;
 
@@ -93,6 +102,7 @@ public class AdmissionServer {
         this.configuredPort = port;
         this.drainTimeout = drainTimeout;
         this.warm = !warmUp;
+        new SecureRandom().nextBytes(warmUpToken);
         long budget = (long) (Runtime.getRuntime().maxMemory() * Limits.BUDGET_SHARE_OF_HEAP);
         long forConnections = (long) (budget * Limits.CONNECTION_SHARE_OF_BUDGET);
         long small = (long) (budget * Limits.SMALL_SHARE_OF_BUDGET);
@@ -160,7 +170,13 @@ public class AdmissionServer {
         if (!warm) {
             // The port already answers; readiness waits for the warm-up, so the API server's first burst meets
             // compiled code.
-            ServingWarmUp.startInBackground(mutator, () -> warm = true);
+            ServingWarmUp.startInBackground(mutator, deadline -> {
+                LoopbackWarmUp.Result result = LoopbackWarmUp.run(vertx, loopbackHost(), port, token(), deadline);
+                loopbackWarmUp = result;
+                return String.format("%d reviews through the admission port over HTTP/1.1 (%d on new connections) and %d "
+                        + "over HTTP/2%s", result.http1Answers(), result.onNewConnections(), result.http2Answers(),
+                        result.complete() ? "" : " (stopped at its deadline)");
+            }, () -> warm = true);
         }
         if (heapRoom != null) {
             heapRoomTimer = vertx.setPeriodic(1_000, timer -> {
@@ -175,6 +191,32 @@ public class AdmissionServer {
                 }
             });
         }
+    }
+
+    /** Where this process reaches its own port: loopback when it listens on every address. */
+    private String loopbackHost() {
+        return switch (host) {
+            case "0.0.0.0" -> "127.0.0.1";
+            case "::", "[::]" -> "::1";
+            default -> host;
+        };
+    }
+
+    LoopbackWarmUp.Result loopbackWarmUp() {
+        return loopbackWarmUp;
+    }
+
+    /** The warm-up's token (tests). */
+    String token() {
+        return HexFormat.of().formatHex(warmUpToken);
+    }
+
+    /** The warm-up's own request: decided without a review line, counted nowhere. Never once the pod is ready. */
+    private boolean fromWarmUp(HttpServerRequest request) {
+        if (warm) return false;
+        String presented = request.getHeader(LoopbackWarmUp.TOKEN_HEADER);
+        return presented != null && MessageDigest.isEqual(token().getBytes(StandardCharsets.US_ASCII),
+                presented.getBytes(StandardCharsets.US_ASCII));
     }
 
     /** A review over the small-body limit was admitted to the large lane (ReviewExchange). */
@@ -290,9 +332,29 @@ public class AdmissionServer {
         if (!isHttp2(connection) && connection instanceof ConnectionBase base) {
             base.channel().pipeline().addFirst("next-head-deadline", new NextHeadDeadline(connection, state));
         }
+        if (isHttp2(connection) && connection instanceof ConnectionBase base) {
+            liftNettyStreamLimit(connection, base);
+        }
         if (draining) {
             goAway(connection);
         }
+    }
+
+    /**
+     * Once the client acknowledges the settings, Netty refuses streams over {@code MAX_CONCURRENT_STREAMS} itself, but
+     * without recording them, so the client's next DATA frame for such a stream is a connection error (netty/netty#12065):
+     * a GOAWAY that failed every review on the connection when Go's client raced its acknowledgement with new streams.
+     * The webhook refuses those streams itself ({@link #handle}), after Netty has recorded them, so Netty's own limit is
+     * set back above what any client sends before it knows the limit (Go assumes 100) each time it is applied: at the
+     * start and at every acknowledgement (Vert.x runs the handler of an empty settings update on the next one).
+     */
+    private static void liftNettyStreamLimit(HttpConnection connection, ConnectionBase base) {
+        Http2ConnectionHandler codec = base.channel().pipeline().get(Http2ConnectionHandler.class);
+        if (codec == null) return;
+        Runnable lift = () -> codec.connection().remote().maxActiveStreams(Limits.HTTP2_STREAMS_NETTY_REFUSES_OVER);
+        lift.run();
+        // The current settings again: Vert.x sends only what changed, here nothing (an empty SETTINGS frame).
+        connection.updateSettings(connection.settings(), acknowledged -> lift.run());
     }
 
     private static boolean isHttp2(HttpConnection connection) {
@@ -313,6 +375,15 @@ public class AdmissionServer {
         if (!state.sawRequest) {
             state.sawRequest = true;
             vertx.cancelTimer(state.headDeadline);
+        }
+        if (request.version() == HttpVersion.HTTP_2 && state.active.get() >= Limits.MAX_CONCURRENT_STREAMS) {
+            // Over the advertised limit: a client's first requests on a new connection come before it knows the limit
+            // (Go's client assumes 100 streams until then), and Netty's own check is lifted (liftNettyStreamLimit).
+            // REFUSED_STREAM tells the client that nothing was processed; Go's client (the API server's) sends such a
+            // request again. Accepted, they would wait for budget holding the connection's window, and the rest with them.
+            LOG.debugf("HTTP/2 stream refused: %d reviews already in flight on its connection", state.active.get());
+            request.response().reset(0x7);
+            return;
         }
         state.betweenRequests = false;
         if (state.nextHeadDeadline >= 0) {
@@ -349,7 +420,7 @@ public class AdmissionServer {
         }
         inFlight.incrementAndGet();
         state.active.incrementAndGet();
-        new ReviewExchange(this, vertx, request, declared).start();
+        new ReviewExchange(this, vertx, request, declared, fromWarmUp(request)).start();
     }
 
     private static boolean isJson(String contentType) {

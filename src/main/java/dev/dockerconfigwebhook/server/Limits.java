@@ -48,6 +48,13 @@ final class Limits {
     static final int MAX_CONCURRENT_STREAMS = 8;
 
     /**
+     * Where Netty's own stream limit is set instead (AdmissionServer#liftNettyStreamLimit): above what Go's client sends
+     * before it knows the limit (100), so that the webhook, not Netty, refuses the streams over {@link
+     * #MAX_CONCURRENT_STREAMS}; a backstop against clients that ignore the limit altogether.
+     */
+    static final int HTTP2_STREAMS_NETTY_REFUSES_OVER = 128;
+
+    /**
      * HTTP/2 flow-control window of each stream: what a client may send before the webhook reads it. Vert.x copies a
      * stream's data as it arrives and returns the window only when the data is read, so a stream paused while it
      * waits for budget holds up to this much. The protocol's default: a smaller one (16 KiB) stalled the JDK's
@@ -56,19 +63,25 @@ final class Limits {
     static final int HTTP2_STREAM_WINDOW_BYTES = 65_535;
 
     /**
-     * The connection's window: room for every stream's window and one more, so streams paused for budget can never
-     * use up the window that the streams being read need (with Netty's default of 64 KiB, one paused stream stalled
-     * the whole connection).
+     * The connection's window: twice every stream's window, and one more. Netty returns a connection's window to the
+     * client only once half of it has been read, and the data of streams paused for budget is never read while they
+     * wait: if they could hold half the window (they hold up to one stream window each), the streams being read could
+     * never reach that half, and the whole connection stalled until the paused ones were refused. With the window at
+     * 9 stream windows, sixteen 440 KB reviews sent at once by Go's HTTP/2 client (as the API server sends them) got
+     * twelve 503s after 3 s, and the four admitted ones waited for those refusals.
      */
-    static final int HTTP2_CONNECTION_WINDOW_BYTES = (MAX_CONCURRENT_STREAMS + 1) * HTTP2_STREAM_WINDOW_BYTES;
+    static final int HTTP2_CONNECTION_WINDOW_BYTES = (2 * MAX_CONCURRENT_STREAMS + 1) * HTTP2_STREAM_WINDOW_BYTES;
 
     /**
      * What a connection can make the webhook hold that no request has been charged for yet (unread data, TLS and codec
      * state), charged to the connection budget while it is open: a flood of connections is refused before it can
-     * fill the heap. HTTP/1 stops reading while a request waits; HTTP/2 holds at most its connection window.
+     * fill the heap. HTTP/1 stops reading while a request waits. HTTP/2 holds at most one stream window per open
+     * stream (data read into a review is charged to that review), whatever the connection's window: the webhook
+     * refuses the streams over {@link #MAX_CONCURRENT_STREAMS} as they open, whenever the client sends them
+     * (AdmissionServer#handle), so their data is never held.
      */
     static final long HTTP1_CONNECTION_COST = 48 * 1024;
-    static final long HTTP2_CONNECTION_COST = HTTP2_CONNECTION_WINDOW_BYTES + 32 * 1024;
+    static final long HTTP2_CONNECTION_COST = (long) MAX_CONCURRENT_STREAMS * HTTP2_STREAM_WINDOW_BYTES + 32 * 1024;
 
     /** Request line and headers: an AdmissionReview call has a short path and a handful of headers. */
     static final int MAX_INITIAL_LINE_BYTES = 4096;

@@ -4,6 +4,7 @@ import dev.dockerconfigwebhook.admission.AdmissionReviewReader;
 import dev.dockerconfigwebhook.admission.AdmissionReviewWriter;
 import dev.dockerconfigwebhook.admission.BadReviewException;
 import dev.dockerconfigwebhook.admission.Outcome;
+import dev.dockerconfigwebhook.admission.ReviewRequest;
 import dev.dockerconfigwebhook.admission.SecretMutator;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -40,13 +41,16 @@ final class ReviewExchange {
     private byte[] body;
     private int received;
     private boolean ended;
+    /** The start-up warm-up's own request (LoopbackWarmUp): no review line, no metrics. */
+    private final boolean warmUp;
 
-    ReviewExchange(AdmissionServer server, Vertx vertx, HttpServerRequest request, long declaredLength) {
+    ReviewExchange(AdmissionServer server, Vertx vertx, HttpServerRequest request, long declaredLength, boolean warmUp) {
         this.server = server;
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.request = request;
         this.declaredLength = declaredLength;
+        this.warmUp = warmUp;
     }
 
     void start() {
@@ -140,7 +144,9 @@ final class ReviewExchange {
 
     private Answer decide(byte[] bytes, int length) {
         try {
-            SecretMutator.Decision decision = server.mutator().mutate(AdmissionReviewReader.read(bytes, length));
+            ReviewRequest review = AdmissionReviewReader.read(bytes, length);
+            SecretMutator.Decision decision = warmUp
+                    ? server.mutator().decideWithoutLog(review) : server.mutator().mutate(review);
             return new Answer(200, AdmissionReviewWriter.write(decision.response()), decision.outcome(),
                     decision.fixedRegistries(), null);
         } catch (BadReviewException e) {
@@ -172,7 +178,7 @@ final class ReviewExchange {
         response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
         server.beforeAnswer(request);
         response.end(Buffer.buffer(answer.body())).onComplete(written -> written());
-        server.metrics().reviewed(answer.outcome(), answer.fixedRegistries(), startNanos);
+        if (!warmUp) server.metrics().reviewed(answer.outcome(), answer.fixedRegistries(), startNanos);
     }
 
     /** Ends the exchange with an error answer; the unread rest of a body is never read (AdmissionServer#sendError). */
@@ -180,7 +186,7 @@ final class ReviewExchange {
         if (!end()) {
             return;
         }
-        if (outcome != null) {
+        if (outcome != null && !warmUp) {
             server.metrics().rejected(outcome);
         }
         server.sendError(request, status, message).onComplete(done -> written());
@@ -201,7 +207,7 @@ final class ReviewExchange {
         }
         LOG.infof("review dropped: not complete within %d s of its headers (received %d bytes)",
                 Limits.REQUEST_DEADLINE_MILLIS / 1000, received);
-        server.metrics().rejected(Outcome.BAD_REQUEST);
+        if (!warmUp) server.metrics().rejected(Outcome.BAD_REQUEST);
         body = null;
         if (request.version() == HttpVersion.HTTP_2) {
             request.response().reset(0x8);

@@ -5,6 +5,7 @@ import dev.dockerconfigwebhook.admission.AdmissionReviewWriter;
 import dev.dockerconfigwebhook.admission.BadReviewException;
 import dev.dockerconfigwebhook.admission.Outcome;
 import dev.dockerconfigwebhook.admission.SecretMutator;
+import dev.dockerconfigwebhook.observability.LogText;
 import org.jboss.logging.Logger;
 
 import javax.net.ssl.KeyManager;
@@ -32,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  * a 2,000-registry pull secret, and bulk TLS 1.3 (AES-GCM both ways, both key sizes) through a pair of in-memory
  * {@link SSLEngine}s. Without it, the first burst of 1 MiB secrets after a start ran that code interpreted while the
  * JIT compiled it, and the compilers took the CPU that normal reviews needed; with it, that burst's compiler and
- * event-loop CPU is more than halved (BENCHMARKS.md). Netty's own code is not exercised here: that would need a real
- * connection.
+ * event-loop CPU is more than halved (BENCHMARKS.md). Netty's own code needs a real connection: the second stage
+ * ({@link ThroughThePort}, {@code server.LoopbackWarmUp}) sends made-up reviews through the server's own port.
  *
  * <p>It decides through {@link SecretMutator#decideWithoutLog}: no review line is logged and nothing is counted. Its
  * own data is made up here (fake registries and credentials, a throw-away key that never leaves memory); nothing of it
@@ -43,7 +44,7 @@ import java.util.concurrent.TimeUnit;
 public final class ServingWarmUp {
 
     /** Registries in the large review: a 160 KB document in a 440 KB review, long loops as in a 1 MiB secret. */
-    static final int LARGE_REGISTRIES = 2_000;
+    public static final int LARGE_REGISTRIES = 2_000;
     /** Rounds of each part: with these, the reader's, the repair's and AES-GCM's hot methods reach C2 (checked with
      * {@code -XX:+PrintCompilation}), in 1.5-2 s on two cores. */
     static final int LARGE_REVIEWS = 12;
@@ -71,24 +72,44 @@ public final class ServingWarmUp {
     }
 
     /**
-     * Runs the warm-up on a background thread, then one full collection (its garbage filled the heap beyond the
-     * resting size; no review waits on it yet, and {@code -XX:-ShrinkHeapInSteps} gives it all back at once), logs one
-     * line, and calls {@code done}: always, whatever happened, so a warm-up never keeps the pod from becoming ready.
+     * The warm-up's second stage, which needs the listening server ({@code server.LoopbackWarmUp}): it runs after the
+     * in-memory one, within the same deadline, and returns what it did, for the log line.
      */
-    public static void startInBackground(SecretMutator mutator, Runnable done) {
+    @FunctionalInterface
+    public interface ThroughThePort {
+        String run(long deadlineNanos) throws Exception;
+    }
+
+    /**
+     * Runs the warm-up on a background thread (in memory, then {@code throughThePort}), then one full collection (its
+     * garbage filled the heap beyond the resting size; no review waits on it yet, and {@code -XX:-ShrinkHeapInSteps}
+     * gives it all back at once), logs one line, and calls {@code done}: always, whatever happened, so a warm-up never
+     * keeps the pod from becoming ready.
+     */
+    public static void startInBackground(SecretMutator mutator, ThroughThePort throughThePort, Runnable done) {
         Thread thread = new Thread(() -> {
             try {
                 long start = System.nanoTime();
-                Result result = run(mutator, start + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MILLIS));
+                long deadline = start + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MILLIS);
+                Result result = run(mutator, deadline);
+                String failure = result.failure();
+                String port = null;
+                if (failure == null && result.complete()) {
+                    try {
+                        port = throughThePort.run(deadline);
+                    } catch (Exception e) {
+                        failure = LogText.safe(e.getClass().getName() + ": " + e.getMessage(), 200);
+                    }
+                }
                 System.gc();
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-                if (result.failure() != null) {
+                if (failure != null) {
                     LOG.warnf("warm-up failed after %d ms (%s); serving anyway, the first large reviews will be slower",
-                            millis, result.failure());
+                            millis, failure);
                 } else {
                     LOG.infof("warmed up in %d ms: %d made-up reviews decided, %d MB through TLS%s", millis,
                             result.reviewsDecided(), result.tlsBytes() / 1_000_000,
-                            result.complete() ? "" : " (stopped at its deadline)");
+                            port == null ? " (stopped at its deadline)" : "; " + port);
                 }
             } finally {
                 done.run();
@@ -154,7 +175,7 @@ public final class ServingWarmUp {
      * by the first real one. Its registries cycle through a stale auth, escapes and an email, a missing auth, and an
      * auth alone (already consistent). {@code indented}: the review and the document with line breaks and indents.
      */
-    static byte[] review(int registries, boolean indented) {
+    public static byte[] review(int registries, boolean indented) {
         StringBuilder document = new StringBuilder(registries * 140).append("{\"auths\":{");
         Base64.Encoder base64 = Base64.getEncoder();
         for (int i = 0; i < registries; i++) {

@@ -137,6 +137,58 @@ class HostileInputIT {
         }
     }
 
+    @Test
+    @Order(2)
+    void sixteenConcurrentOneMebibyteUpdatesOverHttp2AreAllAnsweredCorrectly() throws Exception {
+        // As the API server sends them: multiplexed, eight streams to a connection (the webhook's limit), a new
+        // connection when those are full. Streams paused for budget used to hold their connection's flow-control
+        // window, so that the admitted ones could not finish either: 14 of 16 got 503 after the 3 s budget wait, in
+        // every round. Two rounds, each on new connections: in the first this JVM's own HTTP/2 client is still cold
+        // and uploads slower than the budget wait allows for the last ones (Go's client, the API server's, had all
+        // sixteen answered in the first round too: BENCHMARKS.md); the second must answer every one. Streams sent
+        // before the client knows the limit, as Go's client does: Http2StreamLimitTest.
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try {
+            List<String> documents = new ArrayList<>();
+            List<byte[]> bodies = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                documents.add(Reviews.staleDocument(registries(i), "h2rev" + i + "-"));
+                bodies.add(Reviews.update("h2-big-" + i, documents.get(i)));
+            }
+            for (int round = 0; round < 2; round++) {
+                io.vertx.core.http.HttpClient h2 = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+                        .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setSsl(true).setUseAlpn(true)
+                        .setTrustAll(true).setVerifyHost(false), new io.vertx.core.http.PoolOptions().setHttp2MaxSize(4));
+                List<CompletableFuture<io.vertx.core.http.HttpClientResponse>> responses = new ArrayList<>();
+                List<CompletableFuture<String>> answers = new ArrayList<>();
+                for (byte[] body : bodies) {
+                    CompletableFuture<io.vertx.core.http.HttpClientResponse> response = new CompletableFuture<>();
+                    responses.add(response);
+                    answers.add(h2.request(new io.vertx.core.http.RequestOptions()
+                                    .setMethod(io.vertx.core.http.HttpMethod.POST).setHost("localhost").setPort(port)
+                                    .setURI("/mutate").setTimeout(60_000).putHeader("Content-Type", "application/json"))
+                            .compose(request -> request.send(io.vertx.core.buffer.Buffer.buffer(body)))
+                            .compose(answer -> {
+                                response.complete(answer);
+                                return answer.body().map(io.vertx.core.buffer.Buffer::toString);
+                            })
+                            .toCompletionStage().toCompletableFuture());
+                }
+                for (int i = 0; i < answers.size(); i++) {
+                    String answer = answers.get(i).get(60, TimeUnit.SECONDS);
+                    io.vertx.core.http.HttpClientResponse response = responses.get(i).get();
+                    assertEquals(io.vertx.core.http.HttpVersion.HTTP_2, response.version());
+                    if (round == 0 && response.statusCode() == 503) continue;
+                    assertEquals(200, response.statusCode(), "round " + round + ", review " + i + ": " + answer);
+                    assertAllAuthsFixed(answer, "h2-big-" + i, documents.get(i), registries(i), "h2rev" + i + "-");
+                }
+                h2.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static int registries(int review) {
         return 9_300 - 100 * review;
     }
@@ -329,7 +381,8 @@ class HostileInputIT {
         String log = Files.readString(LOG, StandardCharsets.UTF_8);
         assertTrue(log.contains("review dropped: not complete within 30 s"), "the stalled body was dropped");
         // Readiness came after the start-up warm-up, which ran through to its end and logged none of its reviews.
-        assertTrue(log.lines().anyMatch(line -> line.matches(".*warmed up in [0-9]+ ms: [0-9]+ made-up reviews decided, [0-9]+ MB through TLS")
+        assertTrue(log.lines().anyMatch(line -> line.matches(".*warmed up in [0-9]+ ms: [0-9]+ made-up reviews decided, [0-9]+ MB "
+                + "through TLS; [0-9]+ reviews through the admission port over HTTP/1.1 \\([0-9]+ on new connections\\) and [0-9]+ over HTTP/2")
                 && !line.contains("stopped at its deadline")), "the warm-up's one line");
         assertFalse(log.contains("name=warm-up"), "no review line for the warm-up's made-up reviews");
         for (String line : log.lines().toList()) {
