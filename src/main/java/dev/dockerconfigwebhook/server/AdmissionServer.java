@@ -10,6 +10,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameListenerDecorator;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.AbstractVerticle;
@@ -173,6 +175,7 @@ public class AdmissionServer {
             ServingWarmUp.startInBackground(mutator, deadline -> {
                 LoopbackWarmUp.Result result = LoopbackWarmUp.run(vertx, loopbackHost(), port, token(), deadline);
                 loopbackWarmUp = result;
+                if (heapRoom != null) heapRoom.settle(); // the warm-up's closing collection gives the heap back
                 return String.format("%d reviews through the admission port over HTTP/1.1 (%d on new connections) and %d "
                         + "over HTTP/2%s", result.http1Answers(), result.onNewConnections(), result.http2Answers(),
                         result.complete() ? "" : " (stopped at its deadline)");
@@ -333,7 +336,7 @@ public class AdmissionServer {
             base.channel().pipeline().addFirst("next-head-deadline", new NextHeadDeadline(connection, state));
         }
         if (isHttp2(connection) && connection instanceof ConnectionBase base) {
-            liftNettyStreamLimit(connection, base);
+            liftNettyStreamLimit(base);
         }
         if (draining) {
             goAway(connection);
@@ -344,17 +347,23 @@ public class AdmissionServer {
      * Once the client acknowledges the settings, Netty refuses streams over {@code MAX_CONCURRENT_STREAMS} itself, but
      * without recording them, so the client's next DATA frame for such a stream is a connection error (netty/netty#12065):
      * a GOAWAY that failed every review on the connection when Go's client raced its acknowledgement with new streams.
-     * The webhook refuses those streams itself ({@link #handle}), after Netty has recorded them, so Netty's own limit is
-     * set back above what any client sends before it knows the limit (Go assumes 100) each time it is applied: at the
-     * start and at every acknowledgement (Vert.x runs the handler of an empty settings update on the next one).
+     * The webhook refuses those streams itself ({@link #handle}), after Netty has recorded them; so Netty's own limit is
+     * set above what any client sends before it knows the limit (Go assumes 100), now (Vert.x calls this on the
+     * client's first SETTINGS, before any stream) and again right after each acknowledgement has applied the advertised
+     * one, before the next frame is read.
      */
-    private static void liftNettyStreamLimit(HttpConnection connection, ConnectionBase base) {
+    private static void liftNettyStreamLimit(ConnectionBase base) {
         Http2ConnectionHandler codec = base.channel().pipeline().get(Http2ConnectionHandler.class);
         if (codec == null) return;
         Runnable lift = () -> codec.connection().remote().maxActiveStreams(Limits.HTTP2_STREAMS_NETTY_REFUSES_OVER);
         lift.run();
-        // The current settings again: Vert.x sends only what changed, here nothing (an empty SETTINGS frame).
-        connection.updateSettings(connection.settings(), acknowledged -> lift.run());
+        codec.decoder().frameListener(new Http2FrameListenerDecorator(codec.decoder().frameListener()) {
+            @Override
+            public void onSettingsAckRead(ChannelHandlerContext ctx) throws Http2Exception {
+                lift.run(); // Netty has just applied the advertised limit to itself
+                super.onSettingsAckRead(ctx);
+            }
+        });
     }
 
     private static boolean isHttp2(HttpConnection connection) {

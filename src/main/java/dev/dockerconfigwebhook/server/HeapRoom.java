@@ -83,6 +83,18 @@ public final class HeapRoom {
         return true;
     }
 
+    /**
+     * Puts the start-up values back now, however recent the last large review: for the end of the start-up warm-up,
+     * whose own full collection then shrinks the heap. Otherwise the give-back collection came 5 s after the
+     * warm-up's last large review, just when a first real burst could arrive.
+     */
+    public synchronized void settle() {
+        if (roomy) {
+            flags.set(restingMin, restingMax);
+            roomy = false;
+        }
+    }
+
     /** The full collection that shrinks the heap to the start-up ratios. */
     public void collect() {
         flags.collect();

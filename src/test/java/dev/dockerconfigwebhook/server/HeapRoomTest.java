@@ -93,6 +93,24 @@ class HeapRoomTest {
     }
 
     @Test
+    void settlingPutsTheStartUpValuesBackAtOnceAndLeavesNothingToGiveBackLater() {
+        FakeFlags flags = new FakeFlags(20, 40);
+        HeapRoom room = new HeapRoom(flags);
+        room.settle();
+        assertEquals(List.of(), flags.calls, "not roomy: nothing to put back");
+
+        room.largeReviewStarting(0); // the warm-up's large reviews
+        room.settle(); // at its end, well within the quiet period
+        assertEquals(List.of("set 40/70", "set 20/40"), flags.calls);
+        assertFalse(room.roomy());
+        assertFalse(room.tick(false, 60 * SECOND), "no give-back collection pending");
+        assertEquals(0, room.givenBack());
+
+        room.largeReviewStarting(61 * SECOND); // the first real burst gets room as any other
+        assertEquals("set 40/70", flags.calls.get(flags.calls.size() - 1));
+    }
+
+    @Test
     void theJvmAdapterSetsBothFlagsInEitherDirection() {
         HeapRoom.Flags jvm = HeapRoom.onJvm();
         assertNotNull(jvm, "HotSpot: both flags are manageable");
