@@ -57,8 +57,8 @@ public final class ServingWarmUp {
     private static final int CHUNK_BYTES = 64 * 1024;
 
     /**
-     * Readiness waits at most this long for the warm-up (1.5-2 s on two cores): on a starved CPU the pod becomes ready
-     * without it rather than not at all.
+     * Readiness waits at most this long for both stages of the warm-up (5-7 s on two cores): on a starved CPU the pod
+     * becomes ready without it rather than not at all.
      */
     static final long DEADLINE_MILLIS = 20_000;
 
