@@ -84,7 +84,7 @@ public class AdmissionServer {
     /** The start-up warm-up is done (or off): readiness waits for it. */
     private volatile boolean warm;
     /** Marks the warm-up's own requests through the port (LoopbackWarmUp); honoured only until {@link #warm}. */
-    private final byte[] warmUpToken = new byte[16];
+    private final String warmUpToken = newToken();
     /** What the warm-up sent through the port (tests); null until it has. */
     private volatile LoopbackWarmUp.Result loopbackWarmUp;
     private final HeapRoom heapRoom;
@@ -104,7 +104,6 @@ public class AdmissionServer {
         this.configuredPort = port;
         this.drainTimeout = drainTimeout;
         this.warm = !warmUp;
-        new SecureRandom().nextBytes(warmUpToken);
         long budget = (long) (Runtime.getRuntime().maxMemory() * Limits.BUDGET_SHARE_OF_HEAP);
         long forConnections = (long) (budget * Limits.CONNECTION_SHARE_OF_BUDGET);
         long small = (long) (budget * Limits.SMALL_SHARE_OF_BUDGET);
@@ -173,7 +172,7 @@ public class AdmissionServer {
             // The port already answers; readiness waits for the warm-up, so the API server's first burst meets
             // compiled code.
             ServingWarmUp.startInBackground(mutator, deadline -> {
-                LoopbackWarmUp.Result result = LoopbackWarmUp.run(vertx, loopbackHost(), port, token(), deadline);
+                LoopbackWarmUp.Result result = LoopbackWarmUp.run(vertx, loopbackHost(), port, warmUpToken, deadline);
                 loopbackWarmUp = result;
                 if (heapRoom != null) heapRoom.settle(); // the warm-up's closing collection gives the heap back
                 return String.format("%d reviews through the admission port over HTTP/1.1 (%d on new connections) and %d "
@@ -211,14 +210,20 @@ public class AdmissionServer {
 
     /** The warm-up's token (tests). */
     String token() {
-        return HexFormat.of().formatHex(warmUpToken);
+        return warmUpToken;
+    }
+
+    private static String newToken() {
+        byte[] random = new byte[16];
+        new SecureRandom().nextBytes(random);
+        return HexFormat.of().formatHex(random);
     }
 
     /** The warm-up's own request: decided without a review line, counted nowhere. Never once the pod is ready. */
     private boolean fromWarmUp(HttpServerRequest request) {
         if (warm) return false;
         String presented = request.getHeader(LoopbackWarmUp.TOKEN_HEADER);
-        return presented != null && MessageDigest.isEqual(token().getBytes(StandardCharsets.US_ASCII),
+        return presented != null && MessageDigest.isEqual(warmUpToken.getBytes(StandardCharsets.US_ASCII),
                 presented.getBytes(StandardCharsets.US_ASCII));
     }
 
@@ -303,8 +308,9 @@ public class AdmissionServer {
     }
 
     private void connected(HttpConnection connection) {
+        boolean http2 = isHttp2(connection);
         // Charged now or never: a connection is not kept waiting. It is closed before it can hold anything.
-        MemoryBudget.Reservation reservation = connectionBudget.reserve(isHttp2(connection)
+        MemoryBudget.Reservation reservation = connectionBudget.reserve(http2
                 ? Limits.HTTP2_CONNECTION_COST : Limits.HTTP1_CONNECTION_COST, granted -> { });
         if (!reservation.granted()) {
             reservation.cancel();
@@ -332,10 +338,10 @@ public class AdmissionServer {
                 connection.close();
             }
         });
-        if (!isHttp2(connection) && connection instanceof ConnectionBase base) {
+        if (!http2 && connection instanceof ConnectionBase base) {
             base.channel().pipeline().addFirst("next-head-deadline", new NextHeadDeadline(connection, state));
         }
-        if (isHttp2(connection) && connection instanceof ConnectionBase base) {
+        if (http2 && connection instanceof ConnectionBase base) {
             liftNettyStreamLimit(base);
         }
         if (draining) {
