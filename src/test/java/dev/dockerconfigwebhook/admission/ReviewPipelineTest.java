@@ -32,6 +32,30 @@ class ReviewPipelineTest {
         expected.assertAnswer(AdmissionReviewWriter.write(decision.response()));
     }
 
+    /**
+     * {@link AdmissionReviewReader#read} reads {@code body[0, length)} and nothing after it: a chunked body sits in an
+     * array grown by doubling (server/ReviewExchange), longer than the body.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void recordedReviewsInALongerArrayGiveTheSameAnswer(Expectation expected) throws Exception {
+        byte[] body = Fixtures.bytes(expected.fixture());
+        ReviewRequest request = AdmissionReviewReader.read(longerArray(body), body.length);
+        SecretMutator.Decision decision = new SecretMutator(false).mutate(request);
+        expected.assertAnswer(AdmissionReviewWriter.write(decision.response()));
+    }
+
+    /** {@code body} at the start of a longer array whose rest is JSON that would complete or change it. */
+    private static byte[] longerArray(byte[] body) {
+        byte[] after = "\"}}}]]},\"request\":{\"uid\":\"stale\"}}".getBytes(StandardCharsets.UTF_8);
+        byte[] array = new byte[body.length + 4 * after.length];
+        for (int i = body.length; i < array.length; i++) {
+            array[i] = after[(i - body.length) % after.length];
+        }
+        System.arraycopy(body, 0, array, 0, body.length);
+        return array;
+    }
+
     private static final String ENVELOPE = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",";
 
     static Stream<Arguments> badBodies() {
@@ -64,5 +88,8 @@ class ReviewPipelineTest {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         BadReviewException e = assertThrows(BadReviewException.class, () -> AdmissionReviewReader.read(bytes, bytes.length));
         assertEquals(reason, e.getMessage());
+        BadReviewException inLongerArray = assertThrows(BadReviewException.class,
+                () -> AdmissionReviewReader.read(longerArray(bytes), bytes.length));
+        assertEquals(reason, inLongerArray.getMessage(), "the bytes after the body are not read");
     }
 }
