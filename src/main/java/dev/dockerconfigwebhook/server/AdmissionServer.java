@@ -73,6 +73,7 @@ public class AdmissionServer {
     private final MemoryBudget connectionBudget;
     private final MemoryBudget smallRequests;
     private final MemoryBudget largeRequests;
+    private final BodyArrays bodyArrays;
     private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
     private WorkerExecutor largeDecisions;
     private final Map<HttpConnection, ConnectionState> connections = new ConcurrentHashMap<>();
@@ -110,6 +111,7 @@ public class AdmissionServer {
         this.connectionBudget = new MemoryBudget("connections", forConnections);
         this.smallRequests = new MemoryBudget("small", small);
         this.largeRequests = new MemoryBudget("large", budget - forConnections - small);
+        this.bodyArrays = new BodyArrays((long) (largeRequests.capacity() * Limits.KEPT_BODY_ARRAYS_SHARE_OF_LARGE));
         HeapRoom.Flags heapFlags = HeapRoom.onJvm();
         this.heapRoom = heapFlags == null ? null : new HeapRoom(heapFlags);
         for (MemoryBudget lane : List.of(connectionBudget, smallRequests, largeRequests)) {
@@ -164,17 +166,21 @@ public class AdmissionServer {
                 .get(30, TimeUnit.SECONDS);
         port = servers.get(0).actualPort();
         LOG.infof("admission webhook listening on https://%s:%d/mutate (HTTP/2 and HTTP/1.1); memory budget %d KiB: "
-                + "%d for connections, %d for reviews up to %d KiB, %d for larger ones", host, port,
+                + "%d for connections, %d for reviews up to %d KiB, %d for larger ones (and up to %d KiB of their body "
+                + "arrays kept for reuse)", host, port,
                 (connectionBudget.capacity() + smallRequests.capacity() + largeRequests.capacity()) / 1024,
                 connectionBudget.capacity() / 1024, smallRequests.capacity() / 1024, Limits.SMALL_BODY_BYTES / 1024,
-                largeRequests.capacity() / 1024);
+                largeRequests.capacity() / 1024, bodyArrays.idleCapacity() / 1024);
         if (!warm) {
             // The port already answers; readiness waits for the warm-up, so the API server's first burst meets
             // compiled code.
             ServingWarmUp.startInBackground(mutator, deadline -> {
                 LoopbackWarmUp.Result result = LoopbackWarmUp.run(vertx, loopbackHost(), port, warmUpToken, deadline);
                 loopbackWarmUp = result;
-                if (heapRoom != null) heapRoom.settle(); // the warm-up's closing collection gives the heap back
+                // The warm-up's closing collection gives the heap back: without its body arrays, and with the start-up
+                // ratios already in place (no give-back collection is left pending for the first real burst).
+                bodyArrays.clear();
+                if (heapRoom != null) heapRoom.settle();
                 return String.format("%d reviews through the admission port over HTTP/1.1 (%d on new connections) and %d "
                         + "over HTTP/2%s", result.http1Answers(), result.onNewConnections(), result.http2Answers(),
                         result.complete() ? "" : " (stopped at its deadline)");
@@ -183,6 +189,7 @@ public class AdmissionServer {
         if (heapRoom != null) {
             heapRoomTimer = vertx.setPeriodic(1_000, timer -> {
                 if (heapRoom.tick(largeRequests.inUse() > 0, System.nanoTime())) {
+                    bodyArrays.clear(); // the collection below frees them with the rest
                     vertx.executeBlocking(() -> {
                         long before = Runtime.getRuntime().totalMemory();
                         heapRoom.collect();
@@ -258,6 +265,10 @@ public class AdmissionServer {
 
     MemoryBudget largeRequests() {
         return largeRequests;
+    }
+
+    BodyArrays bodyArrays() {
+        return bodyArrays;
     }
 
     WorkerExecutor largeDecisions() {

@@ -95,4 +95,11 @@ final class Limits {
 
     /** Of that budget, the share reserved for small reviews. */
     static final double SMALL_SHARE_OF_BUDGET = 0.1;
+
+    /**
+     * How many bytes of large reviews' body arrays {@link BodyArrays} may keep between reviews, as a share of the large
+     * lane: heap outside the budget, so bounded. A third holds the two 2.5 MiB arrays that 1 MiB secrets' UPDATE
+     * reviews use at a time (at -Xmx64m; the lane admits two of them at once).
+     */
+    static final double KEPT_BODY_ARRAYS_SHARE_OF_LARGE = 1.0 / 3;
 }

@@ -6,6 +6,7 @@ import dev.dockerconfigwebhook.admission.BadReviewException;
 import dev.dockerconfigwebhook.admission.Outcome;
 import dev.dockerconfigwebhook.admission.ReviewRequest;
 import dev.dockerconfigwebhook.admission.SecretMutator;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -20,10 +21,11 @@ import java.util.Arrays;
 /**
  * One {@code POST /mutate}, from its headers to its answer, on the event loop of its connection. In order:
  * reserve the request's whole heap cost from a {@link MemoryBudget} (waiting at most {@link Limits#BUDGET_WAIT_MILLIS}
- * while the request stays paused, unread), read the body into one array of its declared size, decide (inline when
- * small, on the large-review worker pool when large, so big documents never stall an event loop), write the
- * answer, give the bytes back. A request not complete within {@link Limits#REQUEST_DEADLINE_MILLIS} is dropped. Every way an exchange
- * can end (answered, rejected, aborted by the client, timed out) ends it exactly once.
+ * while the request stays paused, unread), read the body into one array of its declared size (a reused one of its
+ * {@link BodyArrays size class} when large), decide (inline when small, on the large-review worker pool when large,
+ * so big documents never stall an event loop), write the answer, give the bytes back. A request not complete within
+ * {@link Limits#REQUEST_DEADLINE_MILLIS} is dropped. Every way an exchange can end (answered, rejected, aborted by the
+ * client, timed out) ends it exactly once.
  */
 final class ReviewExchange {
 
@@ -39,6 +41,8 @@ final class ReviewExchange {
     private long waitTimer = -1;
     private long deadlineTimer;
     private byte[] body;
+    /** Whether {@link #body} came from the server's {@link BodyArrays} (and goes back there when done with). */
+    private boolean reusable;
     private int received;
     private boolean ended;
     /** The start-up warm-up's own request (LoopbackWarmUp): no review line, no metrics. */
@@ -83,8 +87,11 @@ final class ReviewExchange {
         if (waitTimer >= 0) {
             vertx.cancelTimer(waitTimer);
         }
-        // Exactly the declared size; without one, a small start that append() grows up to the limit.
-        body = new byte[(int) (declaredLength >= 0 ? declaredLength : Limits.SMALL_BODY_BYTES)];
+        // The declared size (a large one in a reusable array of its size class); without one, a small start that
+        // append() grows up to the limit.
+        reusable = declaredLength > Limits.SMALL_BODY_BYTES;
+        body = reusable ? server.bodyArrays().take((int) declaredLength)
+                : new byte[(int) (declaredLength >= 0 ? declaredLength : Limits.SMALL_BODY_BYTES)];
         request.handler(this::append);
         request.endHandler(v -> decide());
         if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
@@ -99,7 +106,7 @@ final class ReviewExchange {
             return;
         }
         int length = chunk.length();
-        if (received + (long) length > body.length) {
+        if (received + (long) length > (declaredLength >= 0 ? declaredLength : body.length)) {
             if (declaredLength >= 0) {
                 reject(400, Outcome.BAD_REQUEST, "request body is longer than its Content-Length");
                 return;
@@ -122,12 +129,23 @@ final class ReviewExchange {
             reject(400, Outcome.BAD_REQUEST, "request body is shorter than its Content-Length");
             return;
         }
-        if (received <= Limits.SMALL_BODY_BYTES) {
-            answer(decide(body, received));
+        byte[] bytes = body;
+        int length = received;
+        // The decision owns the body from here (a large one gives its array back). Dropped before answering: an answer
+        // can come back at once, inside this call (a listener added to a completed future runs immediately), and
+        // end() must then find no body to give back a second time.
+        body = null;
+        if (length <= Limits.SMALL_BODY_BYTES) {
+            answer(decide(bytes, length));
         } else {
-            byte[] large = body;
-            int length = received;
-            server.largeDecisions().executeBlocking(() -> decide(large, length), false).onComplete(done -> {
+            BodyArrays arrays = reusable ? server.bodyArrays() : null;
+            server.largeDecisions().executeBlocking(() -> {
+                try {
+                    return decide(bytes, length);
+                } finally {
+                    if (arrays != null) arrays.give(bytes); // nothing the decision returns refers to the body
+                }
+            }, false).onComplete(done -> {
                 if (done.succeeded()) {
                     answer(done.result());
                 } else {
@@ -135,7 +153,6 @@ final class ReviewExchange {
                 }
             });
         }
-        body = null; // the decision holds it while it needs it
     }
 
     /** What to send: the status and body bytes, plus what to count. */
@@ -177,7 +194,8 @@ final class ReviewExchange {
         HttpServerResponse response = request.response();
         response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
         server.beforeAnswer(request);
-        response.end(Buffer.buffer(answer.body())).onComplete(written -> written());
+        // Wrapped, not copied (Buffer.buffer(byte[]) copies): a large review's answer is 1.6 MB.
+        response.end(Buffer.buffer(Unpooled.wrappedBuffer(answer.body()))).onComplete(written -> written());
         if (!warmUp) server.metrics().reviewed(answer.outcome(), answer.fixedRegistries(), startNanos);
     }
 
@@ -208,7 +226,6 @@ final class ReviewExchange {
         LOG.infof("review dropped: not complete within %d s of its headers (received %d bytes)",
                 Limits.REQUEST_DEADLINE_MILLIS / 1000, received);
         if (!warmUp) server.metrics().rejected(Outcome.BAD_REQUEST);
-        body = null;
         if (request.version() == HttpVersion.HTTP_2) {
             request.response().reset(0x8);
         } else {
@@ -223,6 +240,10 @@ final class ReviewExchange {
             return false;
         }
         ended = true;
+        if (body != null && reusable) {
+            server.bodyArrays().give(body); // ended before the decision: nothing reads or writes it any more
+        }
+        body = null;
         if (waitTimer >= 0) vertx.cancelTimer(waitTimer);
         vertx.cancelTimer(deadlineTimer);
         return true;

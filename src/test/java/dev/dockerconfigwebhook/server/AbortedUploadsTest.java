@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Clients that give up mid-upload, as the API server does after timeoutSeconds: whichever state their request was
- * in (reading its body, waiting for budget, granted), every byte they reserved comes back to the budget.
+ * in (reading its body, waiting for budget, granted), every byte they reserved comes back to the budget, and the
+ * arrays their large bodies were read into come back for reuse.
  */
 @QuarkusTest
 class AbortedUploadsTest {
@@ -24,6 +25,7 @@ class AbortedUploadsTest {
     void abortedUploadsGiveBackEveryReservedByte() throws Exception {
         AdmissionServer server = Arc.container().instance(AdmissionServer.class).get();
         int port = server.port();
+        long reusedBefore = server.bodyArrays().reused();
         for (int i = 0; i < 300; i++) {
             // Small and large declared sizes, so both request lanes are exercised; a fresh connection each time.
             int declared = i % 3 == 0 ? 4 * 1024 * 1024 : 20_000;
@@ -45,6 +47,10 @@ class AbortedUploadsTest {
             assertEquals(0, lane.inUse(), lane.name() + " lane: every reserved byte came back");
             assertEquals(0, lane.waiting(), lane.name() + " lane: nobody left waiting");
         }
+        assertTrue(server.bodyArrays().reused() - reusedBefore >= 50,
+                "the 4 MiB arrays of abandoned bodies were given back and taken again: "
+                        + (server.bodyArrays().reused() - reusedBefore) + " of 100");
+        assertTrue(server.bodyArrays().idleBytes() <= server.bodyArrays().idleCapacity());
         assertTrue(server.serving());
     }
 }
