@@ -34,6 +34,14 @@ public final class BodyArrays {
     }
 
     /**
+     * Whether a body of {@code bodyBytes} (as declared before it is read) goes in an array from here: a large review's.
+     * Small ones get an array of their own, which dies young; so do bodies of unknown length.
+     */
+    public static boolean holds(long bodyBytes) {
+        return bodyBytes > Limits.SMALL_BODY_BYTES;
+    }
+
+    /**
      * The length of the array that holds a body of {@code bodyBytes}: rounded up to an eighth of the largest power of
      * two not above it (at most 1/8 more; 2,460,854 bytes, a 1 MiB secret's UPDATE review, take 2.5 MiB).
      */

@@ -32,7 +32,7 @@ public final class RequestCost {
     public static long of(long bodyBytes) {
         long document = Math.min(bodyBytes * 3 / 4, PullSecretFixer.MAX_DOCUMENT_BYTES);
         long result = (long) Math.min(GROWTH_FACTOR * document, PullSecretFixer.MAX_DOCUMENT_BYTES);
-        long bodyArray = bodyBytes > Limits.SMALL_BODY_BYTES ? BodyArrays.arrayLength(bodyBytes) : bodyBytes;
+        long bodyArray = BodyArrays.holds(bodyBytes) ? BodyArrays.arrayLength(bodyBytes) : bodyBytes;
         return bodyArray + document + (long) (RESULT_FACTOR * result) + OVERHEAD;
     }
 }

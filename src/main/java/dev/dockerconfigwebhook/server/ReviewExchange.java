@@ -41,8 +41,8 @@ final class ReviewExchange {
     private long waitTimer = -1;
     private long deadlineTimer;
     private byte[] body;
-    /** Whether {@link #body} came from the server's {@link BodyArrays} (and goes back there when done with). */
-    private boolean reusable;
+    /** Whether {@link #body} comes from the server's {@link BodyArrays} (and goes back there when done with). */
+    private final boolean reusable;
     private int received;
     private boolean ended;
     /** The start-up warm-up's own request (LoopbackWarmUp): no review line, no metrics. */
@@ -54,6 +54,7 @@ final class ReviewExchange {
         this.context = vertx.getOrCreateContext();
         this.request = request;
         this.declaredLength = declaredLength;
+        this.reusable = BodyArrays.holds(declaredLength);
         this.warmUp = warmUp;
     }
 
@@ -89,7 +90,6 @@ final class ReviewExchange {
         }
         // The declared size (a large one in a reusable array of its size class); without one, a small start that
         // append() grows up to the limit.
-        reusable = declaredLength > Limits.SMALL_BODY_BYTES;
         body = reusable ? server.bodyArrays().take((int) declaredLength)
                 : new byte[(int) (declaredLength >= 0 ? declaredLength : Limits.SMALL_BODY_BYTES)];
         request.handler(this::append);
