@@ -2,7 +2,6 @@ package dev.dockerconfigwebhook;
 
 import dev.dockerconfigwebhook.audit.AuditCommand;
 import dev.dockerconfigwebhook.startup.ArchiveWarmUp;
-import dev.dockerconfigwebhook.startup.CryptoWarmUp;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
@@ -28,7 +27,6 @@ public final class Main {
         // protection of nothing (the store never leaves memory). Applies only to PKCS12 entries this process
         // writes; reading existing key stores uses the counts stored in them.
         System.setProperty("keystore.pkcs12.keyPbeIterationCount", "1");
-        CryptoWarmUp.startInBackground();
         if (args.length > 0 && args[0].equals("archive-warm-up")) {
             int exit;
             try {

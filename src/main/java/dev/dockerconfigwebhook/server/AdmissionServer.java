@@ -6,6 +6,7 @@ import dev.dockerconfigwebhook.observability.LogText;
 import dev.dockerconfigwebhook.observability.ReviewMetrics;
 import dev.dockerconfigwebhook.startup.ServingWarmUp;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
+import dev.dockerconfigwebhook.tls.TlsEngine;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
@@ -29,7 +30,6 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.impl.ConnectionBase;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -89,6 +89,7 @@ public class AdmissionServer {
     /** What the warm-up sent through the port (tests); null until it has. */
     private volatile LoopbackWarmUp.Result loopbackWarmUp;
     private final HeapRoom heapRoom;
+    private final TlsEngine.Choice tls;
     private long heapRoomTimer = -1;
 
     public AdmissionServer(Vertx vertx, ServingCertificate certificate, ReviewMetrics metrics,
@@ -96,7 +97,8 @@ public class AdmissionServer {
             @ConfigProperty(name = "webhook.host", defaultValue = "0.0.0.0") String host,
             @ConfigProperty(name = "webhook.port", defaultValue = "8443") int port,
             @ConfigProperty(name = "quarkus.shutdown.timeout", defaultValue = "20s") Duration drainTimeout,
-            @ConfigProperty(name = "webhook.warm-up", defaultValue = "true") boolean warmUp) {
+            @ConfigProperty(name = "webhook.warm-up", defaultValue = "true") boolean warmUp,
+            @ConfigProperty(name = "webhook.tls.engine", defaultValue = "openssl") TlsEngine tlsEngine) {
         this.vertx = vertx;
         this.certificate = certificate;
         this.metrics = metrics;
@@ -105,6 +107,7 @@ public class AdmissionServer {
         this.configuredPort = port;
         this.drainTimeout = drainTimeout;
         this.warm = !warmUp;
+        this.tls = TlsEngine.choose(tlsEngine);
         long budget = (long) (Runtime.getRuntime().maxMemory() * Limits.BUDGET_SHARE_OF_HEAP);
         long forConnections = (long) (budget * Limits.CONNECTION_SHARE_OF_BUDGET);
         long small = (long) (budget * Limits.SMALL_SHARE_OF_BUDGET);
@@ -120,14 +123,15 @@ public class AdmissionServer {
     }
 
     void start(@Observes StartupEvent event) throws Exception {
+        if (tls.fallbackReason() != null) {
+            LOG.warnf("webhook.tls.engine=openssl, but BoringSSL cannot load here (%s): serving TLS with the JDK's engine, "
+                    + "which costs bursts of large reviews more CPU", tls.fallbackReason());
+        }
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(host)
                 .setSsl(true)
                 .setKeyCertOptions(certificate.keyCertOptions())
-                // A TLS handshake's key exchange and signature (1.5-3.5 ms of CPU, pure Java in JDK 17) run on Vert.x's
-                // internal worker threads, not inline on the event loop: sixteen new connections at once otherwise
-                // held an event loop for 20-40 ms, and every review on its other connections waited behind them.
-                .setSslEngineOptions(new JdkSSLEngineOptions().setUseWorkerThread(true))
+                .setSslEngineOptions(tls.options())
                 .setUseAlpn(true)
                 .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
                 .setInitialSettings(new Http2Settings()
@@ -165,9 +169,9 @@ public class AdmissionServer {
         }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
         port = servers.get(0).actualPort();
-        LOG.infof("admission webhook listening on https://%s:%d/mutate (HTTP/2 and HTTP/1.1); memory budget %d KiB: "
-                + "%d for connections, %d for reviews up to %d KiB, %d for larger ones (and up to %d KiB of their body "
-                + "arrays kept for reuse)", host, port,
+        LOG.infof("admission webhook listening on https://%s:%d/mutate (HTTP/2 and HTTP/1.1, TLS by %s); memory budget "
+                + "%d KiB: %d for connections, %d for reviews up to %d KiB, %d for larger ones (and up to %d KiB of their "
+                + "body arrays kept for reuse)", host, port, tls.description(),
                 (connectionBudget.capacity() + smallRequests.capacity() + largeRequests.capacity()) / 1024,
                 connectionBudget.capacity() / 1024, smallRequests.capacity() / 1024, Limits.SMALL_BODY_BYTES / 1024,
                 largeRequests.capacity() / 1024, bodyArrays.idleCapacity() / 1024);
@@ -209,6 +213,11 @@ public class AdmissionServer {
             case "::", "[::]" -> "::1";
             default -> host;
         };
+    }
+
+    /** The TLS engine the port serves with (tests). */
+    TlsEngine tlsEngine() {
+        return tls.engine();
     }
 
     LoopbackWarmUp.Result loopbackWarmUp() {

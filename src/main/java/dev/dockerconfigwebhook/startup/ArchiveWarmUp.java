@@ -37,7 +37,7 @@ import java.util.stream.Stream;
  * {@code java -XX:ArchiveClassesAtExit=app-cds.jsa -jar quarkus-run.jar archive-warm-up}: starts the webhook for real,
  * answers one review over HTTP/2 and one over HTTP/1.1, and exits, so that the AppCDS archive holds every class of
  * start-up and of serving. Quarkus's own archive mode ({@code -Dquarkus.appcds.generate}) exits before anything
- * starts, which leaves out the admission server, Netty's TLS and HTTP/2 code and the JDK's TLS server: ~2,600 classes,
+ * starts, which leaves out the admission server and Netty's TLS and HTTP/2 code: ~2,600 classes,
  * 0.7 s of start-up.
  *
  * <p>It serves a throw-away certificate made here (EC P-256, self-signed, valid for a day), written to a temporary

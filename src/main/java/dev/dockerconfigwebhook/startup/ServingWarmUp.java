@@ -8,56 +8,33 @@ import dev.dockerconfigwebhook.admission.SecretMutator;
 import dev.dockerconfigwebhook.observability.LogText;
 import org.jboss.logging.Logger;
 
-import javax.net.ssl.KeyManager;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.X509ExtendedKeyManager;
-import java.io.ByteArrayInputStream;
-import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.Principal;
-import java.security.PrivateKey;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Runs, before the pod reports ready, the code a burst of large reviews runs: reading, deciding and writing a review of
- * a 2,000-registry pull secret, and bulk TLS 1.3 (AES-GCM both ways, both key sizes) through a pair of in-memory
- * {@link SSLEngine}s. Without it, the first burst of 1 MiB secrets after a start ran that code interpreted while the
- * JIT compiled it, and the compilers took the CPU that normal reviews needed; with it, that burst's compiler and
- * event-loop CPU is more than halved (BENCHMARKS.md). Netty's own code needs a real connection: the second stage
- * ({@link ThroughThePort}, {@code server.LoopbackWarmUp}) sends made-up reviews through the server's own port.
+ * a 2,000-registry pull secret. Without it, the first burst of 1 MiB secrets after a start ran that code interpreted
+ * while the JIT compiled it, and the compilers took the CPU that normal reviews needed (BENCHMARKS.md). Netty's and
+ * Vert.x's code needs a real connection: the second stage ({@link ThroughThePort}, {@code server.LoopbackWarmUp})
+ * sends made-up reviews through the server's own port. TLS needs no warming of its own: the port's engine is native
+ * ({@code tls.TlsEngine}).
  *
  * <p>It decides through {@link SecretMutator#decideWithoutLog}: no review line is logged and nothing is counted. Its
- * own data is made up here (fake registries and credentials, a throw-away key that never leaves memory); nothing of it
- * depends on input. It stops early, and the pod becomes ready anyway, when {@code deadlineNanos} passes (a throttled
+ * own data is made up here (fake registries and credentials); nothing of it depends on input. It stops early, and the pod becomes ready anyway, when {@code deadlineNanos} passes (a throttled
  * CPU), and any failure only means a slower first burst.
  */
 public final class ServingWarmUp {
 
     /** Registries in the large review: a 160 KB document in a 440 KB review, long loops as in a 1 MiB secret. */
     public static final int LARGE_REGISTRIES = 2_000;
-    /** Rounds of each part: with these, the reader's, the repair's and AES-GCM's hot methods reach C2 (checked with
-     * {@code -XX:+PrintCompilation}), in 1.5-2 s on two cores. */
+    /** Reviews decided: with these, the reader's and the repair's hot methods reach C2 (checked with
+     * {@code -XX:+PrintCompilation}). */
     static final int LARGE_REVIEWS = 12;
     static final int SMALL_REVIEWS = 2_400;
-    static final int TLS_ROUNDS = 6;
-    /** What one TLS round carries each way: the size of a 1 MiB secret's review and of its answer. */
-    static final int TLS_BYTES_IN = 2_400_000;
-    static final int TLS_BYTES_OUT = 1_700_000;
-    /** Application data handed to the engine at a time: Netty's read and write buffers are of this order. */
-    private static final int CHUNK_BYTES = 64 * 1024;
 
     /**
-     * Readiness waits at most this long for both stages of the warm-up (5-7 s on two cores): on a starved CPU the pod
+     * Readiness waits at most this long for both stages of the warm-up (3-5 s on two cores): on a starved CPU the pod
      * becomes ready without it rather than not at all.
      */
     static final long DEADLINE_MILLIS = 20_000;
@@ -65,7 +42,7 @@ public final class ServingWarmUp {
     private static final Logger LOG = Logger.getLogger(ServingWarmUp.class);
 
     /** What the warm-up did, for its one log line and for tests. */
-    public record Result(int reviewsDecided, long tlsBytes, boolean complete, String failure) {
+    public record Result(int reviewsDecided, boolean complete, String failure) {
     }
 
     private ServingWarmUp() {
@@ -107,8 +84,7 @@ public final class ServingWarmUp {
                     LOG.warnf("warm-up failed after %d ms (%s); serving anyway, the first large reviews will be slower",
                             millis, failure);
                 } else {
-                    LOG.infof("warmed up in %d ms: %d made-up reviews decided, %d MB through TLS%s", millis,
-                            result.reviewsDecided(), result.tlsBytes() / 1_000_000,
+                    LOG.infof("warmed up in %d ms: %d made-up reviews decided%s", millis, result.reviewsDecided(),
                             port == null ? " (stopped at its deadline)" : "; " + port);
                 }
             } finally {
@@ -121,14 +97,13 @@ public final class ServingWarmUp {
 
     public static Result run(SecretMutator mutator, long deadlineNanos) {
         int reviews = 0;
-        long tlsBytes = 0;
         try {
             // Compact, as the API server sends reviews, and indented, as documents from `docker login` and
             // hand-made reviews come: JsonCursor's whitespace branches were the first thing real reviews deoptimised.
             byte[][] large = {review(LARGE_REGISTRIES, false), review(LARGE_REGISTRIES, true)};
             byte[][] small = {review(1, false), review(1, true)};
             for (int i = 0; i < LARGE_REVIEWS; i++) {
-                if (System.nanoTime() - deadlineNanos > 0) return new Result(reviews, tlsBytes, false, null);
+                if (System.nanoTime() - deadlineNanos > 0) return new Result(reviews, false, null);
                 decide(mutator, large[i % 2], LARGE_REGISTRIES);
                 reviews++;
                 for (int j = 0; j < SMALL_REVIEWS / LARGE_REVIEWS; j++) { // interleaved: one profile for both sizes
@@ -136,21 +111,9 @@ public final class ServingWarmUp {
                     reviews++;
                 }
             }
-            // Netty hands the JDK engine direct buffers from the socket and heap ones from the application: both paths.
-            TlsContexts contexts = new TlsContexts();
-            for (String suite : new String[] {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"}) {
-                for (boolean direct : new boolean[] {true, false}) {
-                    TlsPair pair = new TlsPair(contexts, suite, direct);
-                    for (int i = 0; i < TLS_ROUNDS / 2; i++) {
-                        if (System.nanoTime() - deadlineNanos > 0) return new Result(reviews, tlsBytes, false, null);
-                        tlsBytes += pair.send(pair.client, pair.server, TLS_BYTES_IN);
-                        tlsBytes += pair.send(pair.server, pair.client, TLS_BYTES_OUT);
-                    }
-                }
-            }
-            return new Result(reviews, tlsBytes, true, null);
+            return new Result(reviews, true, null);
         } catch (Exception | AssertionError e) {
-            return new Result(reviews, tlsBytes, false, e.getClass().getName());
+            return new Result(reviews, false, e.getClass().getName());
         }
     }
 
@@ -250,145 +213,5 @@ public final class ServingWarmUp {
     private static void newline(StringBuilder out, int depth) {
         out.append('\n');
         for (int i = 0; i < depth; i++) out.append("  ");
-    }
-
-    /** A server with a throw-away EC P-256 certificate, and a client that trusts exactly that certificate. */
-    private static final class TlsContexts {
-        final SSLContext server;
-        final SSLContext client;
-
-        TlsContexts() throws Exception {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"));
-            KeyPair pair = generator.generateKeyPair();
-            byte[] der = ArchiveWarmUp.SelfSigned.certificate(pair, "localhost");
-            X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new ByteArrayInputStream(der));
-            server = SSLContext.getInstance("TLSv1.3");
-            server.init(new KeyManager[] {new OneKey(pair.getPrivate(), certificate)}, null, null);
-            client = ArchiveWarmUp.trusting(der);
-        }
-    }
-
-    /** A TLS 1.3 client and server engine joined in memory. */
-    static final class TlsPair {
-        final SSLEngine client;
-        final SSLEngine server;
-        private final boolean direct;
-        private final ByteBuffer wire;
-        private final ByteBuffer received;
-        private final ByteBuffer data;
-
-        TlsPair(TlsContexts contexts, String cipherSuite, boolean direct) throws Exception {
-            this.direct = direct;
-            wire = allocate(1 << 15);
-            received = allocate(1 << 15);
-            data = allocate(CHUNK_BYTES);
-            server = contexts.server.createSSLEngine();
-            server.setUseClientMode(false);
-            client = contexts.client.createSSLEngine("localhost", 443);
-            client.setUseClientMode(true);
-            client.setEnabledCipherSuites(new String[] {cipherSuite});
-            handshake();
-        }
-
-        /** Both engines wrap and hand over whatever they have until neither has a handshake step left. */
-        private void handshake() throws SSLException {
-            client.beginHandshake();
-            server.beginHandshake();
-            for (int step = 0; !(done(client) && done(server)); step++) {
-                if (step == 100) throw new SSLException("warm-up handshake did not finish");
-                flush(client, server);
-                flush(server, client);
-            }
-        }
-
-        private void flush(SSLEngine from, SSLEngine to) throws SSLException {
-            runTasks(from);
-            wire.clear();
-            from.wrap(ByteBuffer.allocate(0), wire);
-            wire.flip();
-            while (wire.hasRemaining()) {
-                received.clear();
-                SSLEngineResult result = to.unwrap(wire, received);
-                runTasks(to);
-                if (result.bytesConsumed() == 0) break; // it must wrap first: its turn comes next
-            }
-        }
-
-        private ByteBuffer allocate(int bytes) {
-            return direct ? ByteBuffer.allocateDirect(bytes) : ByteBuffer.allocate(bytes);
-        }
-
-        private static boolean done(SSLEngine engine) {
-            SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
-            return status == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
-                    || status == SSLEngineResult.HandshakeStatus.FINISHED;
-        }
-
-        private static void runTasks(SSLEngine engine) {
-            Runnable task;
-            while ((task = engine.getDelegatedTask()) != null) task.run();
-        }
-
-        /** Sends {@code bytes} of application data from one engine to the other, record by record. */
-        long send(SSLEngine from, SSLEngine to, int bytes) throws SSLException {
-            long delivered = 0;
-            data.clear().limit(0);
-            for (int left = bytes; left > 0 || data.hasRemaining(); ) {
-                if (!data.hasRemaining()) { // the next chunk, as the event loop hands it over
-                    data.clear().limit(Math.min(left, data.capacity()));
-                    left -= data.limit();
-                }
-                wire.clear();
-                SSLEngineResult wrapped = from.wrap(data, wire);
-                if (wrapped.getStatus() != SSLEngineResult.Status.OK) throw new SSLException("warm-up wrap: " + wrapped.getStatus());
-                wire.flip();
-                while (wire.hasRemaining()) {
-                    received.clear();
-                    SSLEngineResult unwrapped = to.unwrap(wire, received);
-                    runTasks(to);
-                    if (unwrapped.getStatus() != SSLEngineResult.Status.OK || unwrapped.bytesConsumed() == 0) {
-                        throw new SSLException("warm-up unwrap: " + unwrapped.getStatus());
-                    }
-                    delivered += unwrapped.bytesProduced();
-                }
-            }
-            if (delivered != bytes) throw new SSLException("warm-up delivered " + delivered + " of " + bytes + " bytes");
-            return delivered;
-        }
-    }
-
-    /** Serves the one throw-away key. */
-    private static final class OneKey extends X509ExtendedKeyManager {
-        private final PrivateKey key;
-        private final X509Certificate certificate;
-
-        OneKey(PrivateKey key, X509Certificate certificate) {
-            this.key = key;
-            this.certificate = certificate;
-        }
-
-        @Override public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-            return "EC".equals(keyType) ? "warm-up" : null;
-        }
-        @Override public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-            return "EC".equals(keyType) ? "warm-up" : null;
-        }
-        @Override public String[] getServerAliases(String keyType, Principal[] issuers) {
-            return "EC".equals(keyType) ? new String[] {"warm-up"} : null;
-        }
-        @Override public X509Certificate[] getCertificateChain(String alias) {
-            return new X509Certificate[] {certificate};
-        }
-        @Override public PrivateKey getPrivateKey(String alias) {
-            return key;
-        }
-        @Override public String[] getClientAliases(String keyType, Principal[] issuers) {
-            return null;
-        }
-        @Override public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-            return null;
-        }
     }
 }

@@ -3,6 +3,7 @@ package dev.dockerconfigwebhook.server;
 import dev.dockerconfigwebhook.observability.ReviewMetrics;
 import dev.dockerconfigwebhook.testing.TestTls;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
+import dev.dockerconfigwebhook.tls.TlsEngine;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -60,7 +61,7 @@ class Http2StreamLimitTest {
     void streamsOverTheLimitAreRefusedAndTheConnectionLives(boolean acknowledged) throws Exception {
         server = new AdmissionServer(vertx, new ServingCertificate(vertx, "target/certificates/dev.crt",
                 "target/certificates/dev.key", Duration.ofHours(1)), new ReviewMetrics(new SimpleMeterRegistry()), false,
-                "127.0.0.1", 0, Duration.ofSeconds(1), false);
+                "127.0.0.1", 0, Duration.ofSeconds(1), false, TlsEngine.OPENSSL);
         server.start(null);
         int streams = Limits.MAX_CONCURRENT_STREAMS + 4;
         try (SSLSocket socket = (SSLSocket) TestTls.devTrust().getSocketFactory().createSocket("127.0.0.1", server.port())) {

@@ -4,6 +4,7 @@ import dev.dockerconfigwebhook.observability.ReviewMetrics;
 import dev.dockerconfigwebhook.startup.ServingWarmUp;
 import dev.dockerconfigwebhook.testing.TestTls;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
+import dev.dockerconfigwebhook.tls.TlsEngine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -42,7 +43,7 @@ class LoopbackWarmUpTest {
     void reviewsGoThroughThePortBeforeReadinessAndAreNotCounted() throws Exception {
         server = new AdmissionServer(vertx, new ServingCertificate(vertx, "target/certificates/dev.crt",
                 "target/certificates/dev.key", Duration.ofHours(1)), new ReviewMetrics(registry), false, "0.0.0.0", 0,
-                Duration.ofSeconds(1), true);
+                Duration.ofSeconds(1), true, TlsEngine.OPENSSL);
         server.start(null);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!server.serving() && System.nanoTime() < deadline) Thread.sleep(50);

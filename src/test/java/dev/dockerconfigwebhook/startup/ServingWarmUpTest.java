@@ -78,9 +78,6 @@ class ServingWarmUpTest {
             assertTrue(result.complete());
             assertEquals(ServingWarmUp.LARGE_REVIEWS * (1 + ServingWarmUp.SMALL_REVIEWS / ServingWarmUp.LARGE_REVIEWS),
                     result.reviewsDecided());
-            // Two cipher suites, heap and direct buffers: TLS_ROUNDS rounds of each direction per suite.
-            assertEquals(2L * ServingWarmUp.TLS_ROUNDS * (ServingWarmUp.TLS_BYTES_IN + ServingWarmUp.TLS_BYTES_OUT),
-                    result.tlsBytes(), "every byte sent arrived decrypted");
         } finally {
             mutatorLog.removeHandler(capture);
         }
