@@ -42,12 +42,25 @@ public enum TlsEngine {
                 // resume, and a cache would be native memory outside the heap budget, one entry per TLS 1.2 client.
                 return new Choice(OPENSSL, new OpenSSLEngineOptions().setSessionCacheEnabled(false), null);
             }
-            Throwable cause = OpenSsl.unavailabilityCause();
-            String reason = cause == null ? "ALPN is not supported by the native library"
-                    : LogText.safe(cause.getClass().getSimpleName() + ": " + cause.getMessage(), 300);
-            return new Choice(JDK, jdk(), reason);
+            return new Choice(JDK, jdk(), reason(OpenSsl.unavailabilityCause()));
         }
         return new Choice(JDK, jdk(), null);
+    }
+
+    /**
+     * Netty's reason, and beneath it the first attempt's root cause, which names the actual problem ("Not a directory",
+     * "failed to map segment from shared object" for a noexec /tmp): Netty's own message only lists the names it tried.
+     */
+    static String reason(Throwable unavailable) {
+        if (unavailable == null) return "the native library does not support ALPN";
+        Throwable attempt = unavailable.getSuppressed().length > 0 ? unavailable.getSuppressed()[0] : unavailable;
+        Throwable root = attempt;
+        for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 10; depth++) {
+            root = root.getCause();
+        }
+        String text = unavailable.getClass().getSimpleName() + ": " + unavailable.getMessage();
+        if (root != unavailable) text += "; " + root.getClass().getSimpleName() + ": " + root.getMessage();
+        return LogText.safe(text, 400);
     }
 
     private static SSLEngineOptions jdk() {

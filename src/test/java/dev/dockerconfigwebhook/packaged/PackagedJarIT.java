@@ -62,9 +62,44 @@ class PackagedJarIT {
         assertEquals(200, ready.statusCode(), ready.body());
 
         String log = Files.readString(LOG);
-        assertTrue(log.contains("admission webhook listening on https://0.0.0.0:8443/mutate"), "HTTPS on the default port");
+        assertTrue(log.contains("admission webhook listening on https://0.0.0.0:8443/mutate (HTTP/2 and HTTP/1.1, TLS by "
+                + "BoringSSL)"), "HTTPS on the default port, TLS by BoringSSL");
         for (String credential : Fixtures.credentialValues()) {
             assertFalse(log.contains(credential), "no credential value in the packaged webhook's log");
         }
+    }
+
+    /**
+     * Where BoringSSL cannot be unpacked (here: its directory is under a device file, as a read-only or missing /tmp
+     * would leave it), the webhook serves with the JDK's engine, answers as before, and says why once.
+     */
+    @Test
+    void withoutBoringSslItServesWithTheJdksEngineAndSaysWhy() throws Exception {
+        Path log = Path.of("target/it-logs/packaged-jar-jdk-tls.log");
+        int port = PackagedWebhook.freePort();
+        Process fallback = PackagedWebhook.start(log, port, Map.of("WEBHOOK_PORT", String.valueOf(port),
+                        "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort()), "WEBHOOK_WARM_UP", "false",
+                        "WEBHOOK_CA_BUNDLE_KEEP", "false"),
+                "-Dio.netty.native.workdir=/dev/null/unpack");
+        try {
+            Expectation expected = Expectation.ALL.stream()
+                    .filter(e -> e.fixture().equals("update-kubectl-edit-password-only.json")).findFirst().orElseThrow();
+            HttpResponse<byte[]> response = HttpClient.newBuilder().sslContext(TestTls.devTrust()).build().send(
+                    HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/mutate"))
+                            .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(Fixtures.bytes(expected.fixture()))).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, response.statusCode());
+            expected.assertAnswer(response.body());
+        } finally {
+            fallback.destroy();
+            fallback.waitFor();
+        }
+        List<String> warnings = Files.readAllLines(log).stream().filter(line -> line.contains(" WARN ")).toList();
+        assertEquals(1, warnings.size(), "one warning: " + warnings);
+        assertTrue(warnings.get(0).contains("webhook.tls.engine=openssl, but BoringSSL cannot load here")
+                && warnings.get(0).contains("/dev/null/unpack") && warnings.get(0).contains("Not a directory"),
+                "the warning names the problem: " + warnings.get(0));
+        assertTrue(Files.readString(log).contains("(HTTP/2 and HTTP/1.1, TLS by the JDK)"), "served by the JDK's engine");
     }
 }
