@@ -24,6 +24,8 @@ JAVA_OPTS=${JAVA_OPTS:-$(env_of JAVA_OPTS)}; export MALLOC_ARENA_MAX=$(env_of MA
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
 python3 bench/make-review.py 10000 "$work/update-1mib.json"
+head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$work/9mib.json"
+head -c $((8 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$work/8mib.json"
 python3 - "$work/crafted.json" <<'PY'
 import base64, json, sys
 doc = '{"auths":{' + ','.join(['"a":0'] * 350000) + '}}'
@@ -44,8 +46,9 @@ for _ in $(seq 1 300); do curl -sf "http://localhost:$MGMT_PORT/q/health/ready" 
 grep -o "memory budget.*" "$work/webhook.log" | head -1
 
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status"; }
-post() { nice -n "${CLIENTS_NICE:-0}" curl -sk --http1.1 -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
-  --data-binary @"$1" "https://localhost:$PORT/mutate"; }
+post() { send --data-binary @"$1"; }
+send() { nice -n "${CLIENTS_NICE:-0}" curl -sk --http1.1 -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
+  "$@" "https://localhost:$PORT/mutate"; }
 gc_mark() { wc -l <"$work/gc.log"; }
 # Since GC log line $1 ("... Pause Young (Allocation Failure) 40M->12M(61M) ..."): the largest heap left after a
 # full GC (what was live), and the largest heap in use before any GC (what the heap had to hold, garbage included).
@@ -100,6 +103,11 @@ burst_h2() {
     --data-binary @"$work/update-1mib.json" "${urls[@]}"
 }
 crafted() { post "$work/crafted.json" & local a=$!; post "$work/crafted.json" & wait "$a" $!; }
+# Bodies past the 8 MiB limit sent without a length: refused (413) as the count passes the limit, or (503) after the
+# budget wait. Blank bodies of 8 MiB crawling in at 300 KB/s: a few are read to the end (and refused as not a review),
+# the rest get 503 after the budget wait instead of piling up.
+chunked() { local p=(); for _ in $(seq 1 16); do send -H 'Transfer-Encoding: chunked' --data-binary @"$work/9mib.json" & p+=($!); done; wait "${p[@]}"; }
+crawling() { local p=(); for _ in $(seq 1 16); do send --limit-rate 300k --data-binary @"$work/8mib.json" & p+=($!); done; wait "${p[@]}"; }
 normal() { for _ in $(seq 1 200); do post src/test/resources/admission/update-kubectl-edit-password-only.json; done; }
 
 # The first burst comes right after readiness, as it can in a cluster: what the start-up warm-up has compiled is all
@@ -110,6 +118,8 @@ phase "16 x 1 MiB UPDATE at once (again)" with_normal_reviews burst
 phase "16 x 1 MiB UPDATE over HTTP/2" with_normal_reviews burst_h2
 phase "200 normal reviews, one at a time" normal
 phase "crafted 2.8 MB document x2" with_normal_reviews crafted
+phase "16 chunked bodies over 8 MiB" with_normal_reviews chunked
+phase "16 uploads of 8 MiB at 300 KB/s" with_normal_reviews crawling
 phase "idle, after the attacks" sleep 10
 echo "steady RSS after the attacks: $(rss) MiB"
 
