@@ -138,7 +138,7 @@ class HostileInputIT {
     }
 
     @Test
-    @Order(2)
+    @Order(3)
     void sixteenConcurrentOneMebibyteUpdatesOverHttp2AreAllAnsweredCorrectly() throws Exception {
         // As the API server sends them: multiplexed, eight streams to a connection (the webhook's limit), a new
         // connection when those are full. Streams paused for budget used to hold their connection's flow-control
@@ -167,11 +167,12 @@ class HostileInputIT {
                     answers.add(h2.request(new io.vertx.core.http.RequestOptions()
                                     .setMethod(io.vertx.core.http.HttpMethod.POST).setHost("localhost").setPort(port)
                                     .setURI("/mutate").setTimeout(60_000).putHeader("Content-Type", "application/json"))
-                            .compose(request -> request.send(io.vertx.core.buffer.Buffer.buffer(body)))
-                            .compose(answer -> {
+                            // body() inside send()'s callback, on the event loop: chained from this thread it can
+                            // come after the answer's bytes and find none (LoopbackWarmUp has the measurement).
+                            .compose(request -> request.send(io.vertx.core.buffer.Buffer.buffer(body)).compose(answer -> {
                                 response.complete(answer);
                                 return answer.body().map(io.vertx.core.buffer.Buffer::toString);
-                            })
+                            }))
                             .toCompletionStage().toCompletableFuture());
                 }
                 for (int i = 0; i < answers.size(); i++) {
@@ -194,7 +195,7 @@ class HostileInputIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void sixteenChunkedBodiesOverTheLimitAreRefused() throws Exception {
         List<Integer> statuses = inParallel(16, i -> {
             try (SSLSocket socket = PackagedWebhook.connect(port)) {
@@ -223,7 +224,7 @@ class HostileInputIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void slowUploadsDoNotStarveNormalReviews() throws Exception {
         ExecutorService senders = Executors.newFixedThreadPool(16);
         List<SSLSocket> sockets = new ArrayList<>();
@@ -261,7 +262,7 @@ class HostileInputIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void oneHttp2ConnectionWithManyLargeStreamsIsBounded() throws Exception {
         // Vert.x's client (Netty's HTTP/2 flow control, as robust as Go's): the JDK's client can stall its own uploads
         // when many streams share a connection window, which would test the client, not the server.
@@ -278,11 +279,10 @@ class HostileInputIT {
                 answers.add(h2.request(new io.vertx.core.http.RequestOptions().setMethod(io.vertx.core.http.HttpMethod.POST)
                                 .setHost("localhost").setPort(port).setURI("/mutate").setTimeout(60_000)
                                 .putHeader("Content-Type", "application/json"))
-                        .compose(request -> request.send(body))
-                        .compose(response -> {
+                        .compose(request -> request.send(body).compose(response -> {
                             assertEquals(io.vertx.core.http.HttpVersion.HTTP_2, response.version());
                             return response.body().map(b -> response.statusCode());
-                        })
+                        }))
                         .toCompletionStage().toCompletableFuture());
             }
             int answered = 0;
@@ -302,7 +302,7 @@ class HostileInputIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void requestControlledValuesCannotForgeOrFloodLogLines() throws Exception {
         String forged = "x\n2026-01-01 00:00:00,000 INFO  [dev.dockerconfigwebhook] FORGED LINE";
         String uid = "u\r\u001b[31mred\u2028sep\u2029para\u202eevil";
@@ -326,7 +326,7 @@ class HostileInputIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void clientsThatGiveUpOrSendGarbageCostOneQuietLine() throws Exception {
         // The API server gives up after timeoutSeconds: half a body, then the connection closes.
         for (int i = 0; i < 20; i++) {
