@@ -104,8 +104,8 @@ burst_h2() {
 }
 crafted() { post "$work/crafted.json" & local a=$!; post "$work/crafted.json" & wait "$a" $!; }
 # Bodies past the 8 MiB limit sent without a length: refused (413) as the count passes the limit, or (503) after the
-# budget wait. Blank bodies of 8 MiB crawling in at 300 KB/s: a few are read to the end (and refused as not a review),
-# the rest get 503 after the budget wait instead of piling up.
+# budget wait. Blank bodies of 8 MiB crawling in at 300 KB/s: as many as the budget holds (one at -Xmx64m) are read to
+# the end and refused as not a review (400), the rest get 503 after the budget wait instead of piling up.
 chunked() { local p=(); for _ in $(seq 1 16); do send -H 'Transfer-Encoding: chunked' --data-binary @"$work/9mib.json" & p+=($!); done; wait "${p[@]}"; }
 crawling() { local p=(); for _ in $(seq 1 16); do send --limit-rate 300k --data-binary @"$work/8mib.json" & p+=($!); done; wait "${p[@]}"; }
 normal() { for _ in $(seq 1 200); do post src/test/resources/admission/update-kubectl-edit-password-only.json; done; }

@@ -115,7 +115,7 @@ final class LoopbackWarmUp {
                 Buffer body = bodies[i % bodies.length];
                 // body() is asked for inside send()'s own callback, on the connection's event loop, before the answer's
                 // bytes can arrive. Chained after send() from this thread instead, it sometimes came after them and
-                // found the body already gone: 200 with 0 bytes, in 5 of 30 rounds of the warm-up (either engine).
+                // found the body already gone: 200 with 0 bytes, in 5-8 of 30 rounds of the warm-up (either engine).
                 client.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/mutate")
                                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(TOKEN_HEADER, token))
                         .compose(request -> request.send(body).compose(response -> response.body().compose(answer ->

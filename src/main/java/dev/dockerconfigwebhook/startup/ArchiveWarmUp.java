@@ -118,7 +118,7 @@ public final class ArchiveWarmUp {
     }
 
     /** A client context that trusts exactly {@code certificate} (DER). */
-    static SSLContext trusting(byte[] certificate) throws Exception {
+    private static SSLContext trusting(byte[] certificate) throws Exception {
         X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509")
                 .generateCertificate(new ByteArrayInputStream(certificate));
         KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
@@ -137,7 +137,7 @@ public final class ArchiveWarmUp {
     }
 
     /** A minimal self-signed X.509 v3 certificate (DER), signed with ECDSA/SHA-256: the JDK has no public API for it. */
-    static final class SelfSigned {
+    private static final class SelfSigned {
 
         private static final byte[] ECDSA_WITH_SHA256 = {0x06, 0x08, 0x2A, (byte) 0x86, 0x48, (byte) 0xCE, 0x3D, 0x04, 0x03, 0x02};
         private static final byte[] COMMON_NAME = {0x06, 0x03, 0x55, 0x04, 0x03};

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
  * ({@code tls.TlsEngine}).
  *
  * <p>It decides through {@link SecretMutator#decideWithoutLog}: no review line is logged and nothing is counted. Its
- * own data is made up here (fake registries and credentials); nothing of it depends on input. It stops early, and the pod becomes ready anyway, when {@code deadlineNanos} passes (a throttled
- * CPU), and any failure only means a slower first burst.
+ * own data is made up here (fake registries and credentials); nothing of it depends on input. It stops early, and the
+ * pod becomes ready anyway, when {@code deadlineNanos} passes (a throttled CPU), and any failure only means a slower
+ * first burst.
  */
 public final class ServingWarmUp {
 

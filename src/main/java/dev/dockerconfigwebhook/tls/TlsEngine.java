@@ -9,8 +9,8 @@ import io.vertx.core.net.SSLEngineOptions;
 /**
  * The TLS implementation of the admission port ({@code webhook.tls.engine}).
  *
- * <p>{@link #OPENSSL}, the default: BoringSSL through Netty's {@code netty-tcnative}, as gRPC-Java and Vert.x serve
- * TLS when it is on the class path. Its record encryption is native code, fast from the first byte, where the JDK's is
+ * <p>{@link #OPENSSL}, the default: BoringSSL through Netty's {@code netty-tcnative}, as gRPC-Java serves TLS when it
+ * is on the class path. Its record encryption is native code, fast from the first byte, where the JDK's is
  * Java that the JIT compiles under load: during the first burst of 1 MiB secrets after a start the JDK engine's record
  * code kept the event loops and the C2 compiler busy for most of a second on two cores (BENCHMARKS.md). Its handshake
  * (X25519, ECDSA P-256) is native too, so it runs on the event loop. The library ships for Linux x86-64 and ARM64; it
