@@ -2,8 +2,7 @@
 # Memory of the packaged webhook, started exactly as deploy/base/deployment.yaml runs it (its JAVA_OPTS and
 # MALLOC_ARENA_MAX, read from that file), under the inputs that used to exhaust its heap. Prints, per phase, in MiB: the
 # peak RSS (sampled every 100 ms from /proc), the peak heap in use and the live heap after full GCs (from -Xlog:gc),
-# plus the answers' status codes; and
-# the heap each review allocates by size next to what the memory budget charges for it (bench/HeapPerReview.java).
+# plus the answers' status codes, and the latency of normal reviews sent on another connection meanwhile.
 #
 #   ./mvnw -B package -DskipTests && bench/memory.sh      # needs curl, openssl, python3
 #   PIN=1 bench/memory.sh     # the webhook on core 0, every client on core 1 (needs taskset): the server's own latency
@@ -38,7 +37,7 @@ PY
 
 echo "# $(java -version 2>&1 | head -1); JAVA_OPTS=$JAVA_OPTS MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX"
 echo "# bodies: $(stat -c %s "$work/update-1mib.json") B (1 MiB secret, UPDATE), $(stat -c %s "$work/crafted.json") B (crafted)"
-(cd target/quarkus-app && WEBHOOK_TLS_CERT="$work/tls.crt" WEBHOOK_TLS_KEY="$work/tls.key" WEBHOOK_PORT=$PORT \
+(cd target/quarkus-app && WEBHOOK_TLS_CERT="$work/tls.crt" WEBHOOK_TLS_KEY="$work/tls.key" QUARKUS_HTTP_SSL_PORT=$PORT WEBHOOK_CA_BUNDLE_KEEP=false \
   QUARKUS_MANAGEMENT_PORT=$MGMT_PORT exec ${PINNED:+taskset -c 0} java $JAVA_OPTS -Xlog:gc:file="$work/gc.log" -jar quarkus-run.jar) \
   >"$work/webhook.log" 2>&1 &
 pid=$!
@@ -103,15 +102,14 @@ burst_h2() {
     --data-binary @"$work/update-1mib.json" "${urls[@]}"
 }
 crafted() { post "$work/crafted.json" & local a=$!; post "$work/crafted.json" & wait "$a" $!; }
-# Bodies past the 8 MiB limit sent without a length: refused (413) as the count passes the limit, or (503) after the
-# budget wait. Blank bodies of 8 MiB crawling in at 300 KB/s: as many as the budget holds (one at -Xmx64m) are read to
-# the end and refused as not a review (400), the rest get 503 after the budget wait instead of piling up.
+# Bodies sent without a length: refused (411) on their headers. Blank bodies of 8 MiB crawling in at 300 KB/s: as
+# many as the budget holds are read until the review deadline (10 s) cuts them, the rest get 503 after the budget wait.
 chunked() { local p=(); for _ in $(seq 1 16); do send -H 'Transfer-Encoding: chunked' --data-binary @"$work/9mib.json" & p+=($!); done; wait "${p[@]}"; }
 crawling() { local p=(); for _ in $(seq 1 16); do send --limit-rate 300k --data-binary @"$work/8mib.json" & p+=($!); done; wait "${p[@]}"; }
 normal() { for _ in $(seq 1 200); do post src/test/resources/admission/update-kubectl-edit-password-only.json; done; }
 
-# The first burst comes right after readiness, as it can in a cluster: what the start-up warm-up has compiled is all
-# it meets.
+attack() { python3 bench/attacks.py "$PORT" "$@" >&2; }
+# The first burst comes right after readiness, as it can in a cluster: nothing is warmed up.
 phase "idle, after start-up" sleep 5
 phase "16 x 1 MiB UPDATE at once" with_normal_reviews burst
 phase "16 x 1 MiB UPDATE at once (again)" with_normal_reviews burst
@@ -120,9 +118,10 @@ phase "200 normal reviews, one at a time" normal
 phase "crafted 2.8 MB document x2" with_normal_reviews crafted
 phase "16 chunked bodies over 8 MiB" with_normal_reviews chunked
 phase "16 uploads of 8 MiB at 300 KB/s" with_normal_reviews crawling
+phase "16 clients that never read" with_normal_reviews attack slow-readers "$work/update-1mib.json"
+phase "TLS handshake flood, 5 s" with_normal_reviews attack handshakes
+phase "2000 idle connections" with_normal_reviews attack idle 2000
+phase "200 pipelined HTTP/1.1 requests" with_normal_reviews attack pipelined 200 src/test/resources/admission/update-kubectl-edit-password-only.json
 phase "idle, after the attacks" sleep 10
 echo "steady RSS after the attacks: $(rss) MiB"
 
-echo; echo "## heap allocated per review (an upper bound on what it holds at once) vs what the budget charges"
-./mvnw -q -B dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" >/dev/null
-java -Djava.util.logging.config.file=/dev/null -cp "target/classes:$(cat "$work/cp.txt")" bench/HeapPerReview.java

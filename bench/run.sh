@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of this webhook (java -Xmx64m -jar) and the plain-Go peer in ../shared/peers/go-webhook,
-# both over HTTPS on loopback with the same certificate and the same recorded AdmissionReview. Everything runs on this
-# machine, load generator included. Prints each round and the medians; paste the output into BENCHMARKS.md.
+# Side-by-side benchmark of this webhook (the packaged jar with the deployment's JAVA_OPTS) and the plain-Go peer in
+# ../shared/peers/go-webhook, both over HTTPS on loopback with the same certificate and the same recorded
+# AdmissionReview: HTTP/1.1 with wrk, HTTP/2 with h2load. Everything runs on this machine, load generators included.
+# Prints each round and the medians; BENCHMARKS.md has the results.
 #
-#   bench/run.sh                      # defaults below; needs wrk, openssl, curl, python3, go (Debian: golang-go)
+#   bench/run.sh          # needs wrk, h2load, openssl, curl, python3, go (Debian: wrk nghttp2-client golang-go)
 #   ROUNDS=7 DURATION=15 bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,16 +14,18 @@ DURATION=${DURATION:-10}       # seconds per round
 WARMUP=${WARMUP:-15}           # seconds of warm-up load per webhook before the rounds
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
-STARTS=${STARTS:-5}            # cold starts measured for time-to-first-handshake
-# The flags deploy/base/deployment.yaml uses; the AppCDS archive is made by `./mvnw package` (application.properties).
-JAVA_OPTS=${JAVA_OPTS:--Xms32m -Xmx64m -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps -XX:+UseSerialGC -XX:SharedArchiveFile=app-cds.jsa -XX:ReservedCodeCacheSize=32m -Xss512k -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000}
-export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}   # as in the deployment: fewer glibc arenas, less native fragmentation
+STARTS=${STARTS:-5}            # cold starts measured for time-to-ready
+H2_REQUESTS=${H2_REQUESTS:-200000}   # per HTTP/2 round: h2load -n $H2_REQUESTS -c 4 -m 16
+# The flags deploy/base/deployment.yaml runs the jar with (read from it); the AppCDS archive is made by `./mvnw package`.
+env_of() { sed -n "/name: $1/{n;s/^ *value: \"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p}" deploy/base/deployment.yaml; }
+JAVA_OPTS=${JAVA_OPTS:-$(env_of JAVA_OPTS)}
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-$(env_of MALLOC_ARENA_MAX)}
 GO_PEER_DIR=${GO_PEER_DIR:-../shared/peers/go-webhook}
 FIXTURE=${FIXTURE:-src/test/resources/admission/update-kubectl-edit-password-only.json}
 JAVA_PORT=18443 JAVA_MGMT_PORT=19000 GO_PORT=19462
 
-for tool in wrk openssl curl python3 go; do
-  command -v "$tool" >/dev/null || { echo "bench needs $tool (apt-get install wrk openssl curl python3 golang-go)" >&2; exit 2; }
+for tool in wrk h2load openssl curl python3 go; do
+  command -v "$tool" >/dev/null || { echo "bench needs $tool (apt-get install wrk nghttp2-client openssl curl python3 golang-go)" >&2; exit 2; }
 done
 work=$(mktemp -d)
 pids=()
@@ -37,8 +40,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -addext subjectAltName=DNS:localhost -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
 
 start_java() {
-  WEBHOOK_TLS_CERT="$work/tls.crt" WEBHOOK_TLS_KEY="$work/tls.key" \
-  WEBHOOK_PORT=$JAVA_PORT QUARKUS_MANAGEMENT_PORT=$JAVA_MGMT_PORT \
+  WEBHOOK_TLS_CERT="$work/tls.crt" WEBHOOK_TLS_KEY="$work/tls.key" WEBHOOK_CA_BUNDLE_KEEP=false \
+  QUARKUS_HTTP_SSL_PORT=$JAVA_PORT QUARKUS_MANAGEMENT_PORT=$JAVA_MGMT_PORT \
     bash -c 'cd target/quarkus-app && exec java '"$JAVA_OPTS"' -jar quarkus-run.jar' >"$work/java.log" 2>&1 &
   java_pid=$!; pids+=("$java_pid")
 }
@@ -48,18 +51,25 @@ wait_for() { # port: first the TCP port (bash built-in, cheap), then one TLS han
   for _ in $(seq 1 500); do handshake "$1" && return 0; sleep 0.005; done; echo "port $1 never answered" >&2; exit 1; }
 
 echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
-echo "# $(java -version 2>&1 | head -1); $(go version); wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
-echo "# JAVA_OPTS=$JAVA_OPTS MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency; body $FIXTURE"
+echo "# $(java -version 2>&1 | head -1); $(go version); wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'); $(h2load --version | head -1)"
+echo "# JAVA_OPTS=$JAVA_OPTS MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX"
+echo "# HTTP/1.1: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency; HTTP/2: h2load -n $H2_REQUESTS -c 4 -m 16; body $FIXTURE"
 
-echo; echo "## time from process start to first accepted TLS handshake (java, $STARTS cold starts)"
-starts=()
+ready() { curl -sf -o /dev/null "http://localhost:$JAVA_MGMT_PORT/q/health/ready"; }
+echo; echo "## from process start to ready (/q/health/ready 200) and to the first TLS handshake (java, $STARTS cold starts)"
+readies=(); handshakes=()
 for i in $(seq 1 "$STARTS"); do
-  t0=$(date +%s%N); start_java; wait_for $JAVA_PORT; t1=$(date +%s%N)
-  starts+=($(( (t1 - t0) / 1000000 )))
+  t0=$(date +%s%N); start_java
+  until ready; do sleep 0.01; done; t1=$(date +%s%N)
+  wait_for $JAVA_PORT; t2=$(date +%s%N)
+  readies+=($(( (t1 - t0) / 1000000 ))); handshakes+=($(( (t2 - t0) / 1000000 )))
+  [ "$i" = "$STARTS" ] && idle_rss=$(sleep 5; awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$java_pid/status)
   kill "$java_pid"; wait "$java_pid" 2>/dev/null || true
 done
-printf 'starts_ms: %s\n' "${starts[*]}"
-echo "median_start_ms: $(printf '%s\n' "${starts[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+printf 'ready_ms: %s\n' "${readies[*]}"
+printf 'first_handshake_ms: %s\n' "${handshakes[*]}"
+echo "median_ready_ms: $(printf '%s\n' "${readies[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+echo "idle RSS 5 s after ready: ${idle_rss} MiB"
 
 start_java; wait_for $JAVA_PORT
 "$work/go-webhook" "$work/tls.crt" "$work/tls.key" "127.0.0.1:$GO_PORT" >"$work/go.log" 2>&1 &
@@ -85,8 +95,19 @@ load() { # port seconds -> "req/s p50_ms p99_ms errors"
     END {printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err}' "$work/wrk.out"
 }
 
-echo; echo "## warm-up: ${WARMUP}s each"
+h2() { # port -> "req/s mean_ms max_ms failed" (h2load reports no percentiles; failed counts every request not 2xx)
+  h2load -n "$H2_REQUESTS" -c 4 -m 16 -d "$FIXTURE" -H 'Content-Type: application/json' \
+    "https://localhost:$1/mutate" >"$work/h2.out" 2>&1
+  awk '
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    /^finished in/ {rps=$4} /^requests:/ {failed=$10+$12+$14} /^status codes:/ {non2xx=$5+$7+$9}
+    /^time for request:/ {mean=ms($6); max=ms($5)}
+    END {printf "%.0f %.3f %.3f %d\n", rps, mean, max, failed+non2xx}' "$work/h2.out"
+}
+
+echo; echo "## warm-up: ${WARMUP}s each over HTTP/1.1, one HTTP/2 run each"
 load $JAVA_PORT "$WARMUP" >/dev/null; load $GO_PORT "$WARMUP" >/dev/null
+h2 $JAVA_PORT >/dev/null; h2 $GO_PORT >/dev/null
 warmup_rss_peak=$(sort -n "$rss_samples" | tail -1)
 : >"$rss_samples"
 
@@ -114,6 +135,24 @@ echo "throughput ratio java/go: $(awk -v a="$j_rps" -v b="$g_rps" 'BEGIN {printf
 echo "p99 ratio java/go:        $(awk -v a="$j_p99" -v b="$g_p99" 'BEGIN {printf "%.2f", a/b}')"
 echo "java RSS during the measured rounds: max $(sort -n "$rss_samples" | tail -1 | awk '{printf "%.0f MiB", $1/1024}'), median $(median <"$rss_samples" | awk '{printf "%.0f MiB", $1/1024}')"
 echo "java RSS peak during start-up and warm-up (JIT compilation): $(awk '{printf "%.0f MiB", $1/1024}' <<<"$warmup_rss_peak")"
+
+echo; echo "## HTTP/2 rounds (h2load: req/s, mean ms, max ms, failed)"
+printf '%-6s %-5s %10s %9s %9s %7s\n' round peer req/s mean_ms max_ms failed
+: >"$work/java.h2"; : >"$work/go.h2"
+for r in $(seq 1 "$ROUNDS"); do
+  if (( r % 2 )); then order="java go"; else order="go java"; fi
+  for peer in $order; do
+    port=$JAVA_PORT; [ "$peer" = go ] && port=$GO_PORT
+    result=$(h2 $port)
+    echo "$result" >>"$work/$peer.h2"
+    printf '%-6s %-5s %10s %9s %9s %7s\n' "$r" "$peer" $result
+  done
+done
+h2col() { awk -v c="$2" '{print $c}' "$work/$1.h2" | median; }
+echo "java: $(h2col java 1) req/s, mean $(h2col java 2) ms, failed $(awk '{s+=$4} END {print s}' "$work/java.h2")"
+echo "go:   $(h2col go 1) req/s, mean $(h2col go 2) ms, failed $(awk '{s+=$4} END {print s}' "$work/go.h2")"
+echo "HTTP/2 throughput ratio java/go: $(awk -v a="$(h2col java 1)" -v b="$(h2col go 1)" 'BEGIN {printf "%.2f", a/b}')"
+echo "java RSS 10 s after the load: $(sleep 10; awk '/VmRSS/ {printf "%.0f MiB", $2/1024}' /proc/$java_pid/status)"
 
 echo; echo "## latency by secret size (java, one connection, ${DURATION}s each, after warm-up)"
 printf '%-11s %12s %9s %9s %9s\n' registries data_bytes req/s p50_ms p99_ms

@@ -1,7 +1,6 @@
 package dev.dockerconfigwebhook;
 
 import dev.dockerconfigwebhook.audit.AuditCommand;
-import dev.dockerconfigwebhook.startup.ArchiveWarmUp;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
@@ -9,8 +8,7 @@ import java.util.Arrays;
 
 /**
  * Entry point. {@code audit ...} runs the audit command and exits, without starting the server (it needs no
- * certificate); {@code archive-warm-up} starts the webhook once for an AppCDS archive ({@link ArchiveWarmUp});
- * anything else starts the webhook.
+ * certificate); anything else starts the webhook.
  */
 @QuarkusMain
 public final class Main {
@@ -27,16 +25,6 @@ public final class Main {
         // protection of nothing (the store never leaves memory). Applies only to PKCS12 entries this process
         // writes; reading existing key stores uses the counts stored in them.
         System.setProperty("keystore.pkcs12.keyPbeIterationCount", "1");
-        if (args.length > 0 && args[0].equals("archive-warm-up")) {
-            int exit;
-            try {
-                exit = ArchiveWarmUp.run();
-            } catch (Exception e) {
-                System.err.println("archive warm-up failed: " + e.getClass().getName());
-                exit = 1;
-            }
-            System.exit(exit);
-        }
         Quarkus.run(args);
     }
 }

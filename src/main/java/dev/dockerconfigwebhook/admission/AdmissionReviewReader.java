@@ -1,51 +1,84 @@
 package dev.dockerconfigwebhook.admission;
 
-import dev.dockerconfigwebhook.core.json.JsonCursor;
-import dev.dockerconfigwebhook.core.json.JsonCursor.Kind;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /**
- * Reads a request body as an {@code admission.k8s.io/v1} AdmissionReview with {@link JsonCursor}: only the fields the
- * decision needs are read (uid, operation, names, dryRun, and the object's kind, type and two pull-secret data
- * values, which stay views of the body); everything else, {@code oldObject}, metadata and its annotations included,
- * is validated and skipped without being copied. Fields it reads must have the type the API server sends; anything
- * else is a {@link BadReviewException} whose message never quotes the body.
+ * Reads a request body as an {@code admission.k8s.io/v1} AdmissionReview with Jackson's streaming parser: only the
+ * fields the decision needs are read (uid, operation, names, dryRun, and the object's kind, type and two pull-secret
+ * data values); everything else, {@code oldObject}, metadata and its annotations included, is skipped without being
+ * turned into text. Fields it reads must have the type the API server sends; anything else is a
+ * {@link BadReviewException} whose message never quotes the body.
+ *
+ * <p>The data values are handed to the core as they are (base64 text): the core decodes them as Go does, which kubelet
+ * parity needs. Nesting is capped where Go's decoder caps it (10,000 levels), not at Jackson's default.
  */
 public final class AdmissionReviewReader {
 
     static final String API_VERSION = "admission.k8s.io/v1";
     static final String KIND = "AdmissionReview";
+    /** Go's encoding/json refuses documents nested deeper than this. */
+    public static final int MAX_DEPTH = 10_000;
+
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH)
+                    .maxStringLength(Integer.MAX_VALUE).build())
+            .build();
 
     private AdmissionReviewReader() {
     }
 
     /** Reads {@code body[0, length)}. */
     public static ReviewRequest read(byte[] body, int length) throws BadReviewException {
-        if (length == 0) {
-            throw new BadReviewException("request body is empty; expected an " + API_VERSION + " AdmissionReview");
-        }
-        JsonCursor cursor = new JsonCursor(body, 0, length);
+        return read(new ByteArrayInputStream(body, 0, length));
+    }
+
+    /** Reads the whole stream. */
+    public static ReviewRequest read(InputStream body) throws BadReviewException {
         String apiVersion = null;
         String kind = null;
         ReviewRequest request = null;
-        try {
-            expect(cursor, Kind.OBJECT, "the request body", "an object");
-            cursor.beginObject();
-            while (cursor.nextMember()) {
-                if (cursor.memberKeyIs("apiVersion")) {
-                    apiVersion = string(cursor, "apiVersion");
-                } else if (cursor.memberKeyIs("kind")) {
-                    kind = string(cursor, "kind");
-                } else if (cursor.memberKeyIs("request")) {
-                    request = readRequest(cursor);
-                } else {
-                    cursor.skipValue();
+        try (JsonParser parser = JSON.createParser(body)) {
+            JsonToken first = parser.nextToken();
+            if (first == null) {
+                throw new BadReviewException("request body is empty; expected an " + API_VERSION + " AdmissionReview");
+            }
+            expect(parser, JsonToken.START_OBJECT, "the request body", "an object");
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                parser.nextToken();
+                switch (field) {
+                    case "apiVersion" -> apiVersion = string(parser, "apiVersion");
+                    case "kind" -> kind = string(parser, "kind");
+                    case "request" -> request = readRequest(parser);
+                    default -> parser.skipChildren();
                 }
             }
-            cursor.finish();
-        } catch (JsonCursor.MalformedJsonException e) {
-            throw malformed(e, body);
+            if (hasMore(parser)) {
+                throw new BadReviewException("request body has data after the AdmissionReview");
+            }
+        } catch (StreamConstraintsException e) {
+            throw new BadReviewException("request body is nested deeper than " + MAX_DEPTH + " levels");
+        } catch (JsonEOFException e) {
+            throw new BadReviewException("request body is truncated JSON");
+        } catch (JsonProcessingException e) {
+            throw new BadReviewException("request body is not valid JSON (" + where(e.getLocation()) + ")");
+        } catch (IOException e) {
+            // The connection or stream failed while the body streamed in: nobody is left to answer.
+            throw new UncheckedIOException(e);
         }
         if (!API_VERSION.equals(apiVersion) || !KIND.equals(kind)) {
             throw new BadReviewException("expected apiVersion " + API_VERSION + " and kind " + KIND
@@ -60,142 +93,120 @@ public final class AdmissionReviewReader {
         return request;
     }
 
-    private static ReviewRequest readRequest(JsonCursor cursor) throws JsonCursor.MalformedJsonException,
-            BadReviewException {
-        if (cursor.peek() == Kind.NULL) {
-            cursor.skipValue();
+    /** Whether anything but white space follows the AdmissionReview (valid JSON or not: Go refuses both). */
+    private static boolean hasMore(JsonParser parser) throws IOException {
+        try {
+            return parser.nextToken() != null;
+        } catch (JsonProcessingException e) {
+            return true;
+        }
+    }
+
+    private static ReviewRequest readRequest(JsonParser parser) throws IOException, BadReviewException {
+        if (parser.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }
-        expect(cursor, Kind.OBJECT, "request", "an object");
+        expect(parser, JsonToken.START_OBJECT, "request", "an object");
         String uid = null;
         String operation = null;
         String name = null;
         String namespace = null;
         boolean dryRun = false;
         ReviewRequest.SecretObject secret = null;
-        cursor.beginObject();
-        while (cursor.nextMember()) {
-            if (cursor.memberKeyIs("uid")) {
-                uid = string(cursor, "request.uid");
-            } else if (cursor.memberKeyIs("operation")) {
-                operation = string(cursor, "request.operation");
-            } else if (cursor.memberKeyIs("name")) {
-                name = string(cursor, "request.name");
-            } else if (cursor.memberKeyIs("namespace")) {
-                namespace = string(cursor, "request.namespace");
-            } else if (cursor.memberKeyIs("dryRun")) {
-                dryRun = bool(cursor, "request.dryRun");
-            } else if (cursor.memberKeyIs("object")) {
-                secret = readObject(cursor);
-            } else {
-                cursor.skipValue(); // oldObject, kind, userInfo, options, ...: not needed, not read
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            parser.nextToken();
+            switch (field) {
+                case "uid" -> uid = string(parser, "request.uid");
+                case "operation" -> operation = string(parser, "request.operation");
+                case "name" -> name = string(parser, "request.name");
+                case "namespace" -> namespace = string(parser, "request.namespace");
+                case "dryRun" -> dryRun = bool(parser, "request.dryRun");
+                case "object" -> secret = readObject(parser);
+                default -> parser.skipChildren(); // oldObject, kind, userInfo, options, ...: not needed, not read
             }
         }
         return new ReviewRequest(uid, operation, namespace, name, dryRun, secret);
     }
 
     /** A core/v1 Secret's type and pull-secret data; any other object is not needed. */
-    private static ReviewRequest.SecretObject readObject(JsonCursor cursor) throws JsonCursor.MalformedJsonException,
-            BadReviewException {
-        if (cursor.peek() == Kind.NULL) {
-            cursor.skipValue();
+    private static ReviewRequest.SecretObject readObject(JsonParser parser) throws IOException, BadReviewException {
+        if (parser.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }
-        expect(cursor, Kind.OBJECT, "request.object", "an object");
+        expect(parser, JsonToken.START_OBJECT, "request.object", "an object");
         String apiVersion = null;
         String kind = null;
         String type = null;
         ByteBuffer[] data = new ByteBuffer[2];
-        cursor.beginObject();
-        while (cursor.nextMember()) {
-            if (cursor.memberKeyIs("apiVersion")) {
-                apiVersion = string(cursor, "request.object.apiVersion");
-            } else if (cursor.memberKeyIs("kind")) {
-                kind = string(cursor, "request.object.kind");
-            } else if (cursor.memberKeyIs("type")) {
-                type = string(cursor, "request.object.type");
-            } else if (cursor.memberKeyIs("data")) {
-                readData(cursor, data);
-            } else {
-                cursor.skipValue(); // metadata (annotations hold plain-text copies), immutable, stringData
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            parser.nextToken();
+            switch (field) {
+                case "apiVersion" -> apiVersion = string(parser, "request.object.apiVersion");
+                case "kind" -> kind = string(parser, "request.object.kind");
+                case "type" -> type = string(parser, "request.object.type");
+                case "data" -> readData(parser, data);
+                default -> parser.skipChildren(); // metadata (annotations hold plain-text copies), immutable, stringData
             }
         }
         return "Secret".equals(kind) && "v1".equals(apiVersion)
                 ? new ReviewRequest.SecretObject(type, data[0], data[1]) : null;
     }
 
-    private static void readData(JsonCursor cursor, ByteBuffer[] data) throws JsonCursor.MalformedJsonException,
-            BadReviewException {
-        if (cursor.peek() == Kind.NULL) {
-            cursor.skipValue();
-            data[0] = null;
-            data[1] = null;
-            return;
-        }
-        expect(cursor, Kind.OBJECT, "request.object.data", "an object");
+    private static void readData(JsonParser parser, ByteBuffer[] data) throws IOException, BadReviewException {
         data[0] = null;
         data[1] = null;
-        cursor.beginObject();
-        while (cursor.nextMember()) {
+        if (parser.currentToken() == JsonToken.VALUE_NULL) {
+            return;
+        }
+        expect(parser, JsonToken.START_OBJECT, "request.object.data", "an object");
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
             // The key is named in no error: a data key is the user's own text.
-            Kind value = cursor.peek();
-            if (value == Kind.NULL) {
-                cursor.skipValue();
+            String key = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (value == JsonToken.VALUE_NULL) {
                 continue;
             }
-            expect(cursor, Kind.STRING, "request.object.data", "an object of strings");
-            int slot = cursor.memberKeyIs(".dockerconfigjson") ? 0 : cursor.memberKeyIs(".dockercfg") ? 1 : -1;
-            if (slot < 0) {
-                cursor.skipValue();
-            } else {
-                data[slot] = cursor.readStringBytes();
+            expect(parser, JsonToken.VALUE_STRING, "request.object.data", "an object of strings");
+            int slot = key.equals(".dockerconfigjson") ? 0 : key.equals(".dockercfg") ? 1 : -1;
+            if (slot >= 0) {
+                data[slot] = ByteBuffer.wrap(parser.getText().getBytes(StandardCharsets.UTF_8));
             }
+            // other values are never turned into text: the parser moves past them on the next token
         }
     }
 
-    private static void expect(JsonCursor cursor, Kind kind, String where, String expected)
-            throws JsonCursor.MalformedJsonException, BadReviewException {
-        if (cursor.peek() != kind) {
+    private static void expect(JsonParser parser, JsonToken token, String where, String expected)
+            throws BadReviewException {
+        if (parser.currentToken() != token) {
             throw new BadReviewException("request body is not an AdmissionReview: " + where + " must be " + expected
-                    + " (" + JsonCursor.lineAndColumn(cursor.document(), cursor.position()) + ")");
+                    + " (" + where(parser.currentTokenLocation()) + ")");
         }
     }
 
-    private static String string(JsonCursor cursor, String where) throws JsonCursor.MalformedJsonException,
-            BadReviewException {
-        if (cursor.peek() == Kind.NULL) {
-            cursor.skipValue();
+    private static String string(JsonParser parser, String where) throws IOException, BadReviewException {
+        if (parser.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }
-        expect(cursor, Kind.STRING, where, "a string");
-        return cursor.readString().string();
+        expect(parser, JsonToken.VALUE_STRING, where, "a string");
+        return parser.getText();
     }
 
-    private static boolean bool(JsonCursor cursor, String where) throws JsonCursor.MalformedJsonException,
-            BadReviewException {
-        Kind kind = cursor.peek();
-        if (kind == Kind.NULL) {
-            cursor.skipValue();
+    private static boolean bool(JsonParser parser, String where) throws BadReviewException {
+        JsonToken token = parser.currentToken();
+        if (token == JsonToken.VALUE_NULL) {
             return false;
         }
-        if (kind != Kind.TRUE && kind != Kind.FALSE) {
-            expect(cursor, Kind.TRUE, where, "a boolean");
+        if (token != JsonToken.VALUE_TRUE && token != JsonToken.VALUE_FALSE) {
+            expect(parser, JsonToken.VALUE_TRUE, where, "a boolean");
         }
-        return cursor.readBoolean();
+        return token == JsonToken.VALUE_TRUE;
     }
 
-    private static BadReviewException malformed(JsonCursor.MalformedJsonException e, byte[] body) {
-        String reason = e.getMessage();
-        if (reason.startsWith("unexpected end of input") || reason.startsWith("unterminated")) {
-            return new BadReviewException("request body is truncated JSON");
-        }
-        if (reason.startsWith("nested deeper")) {
-            return new BadReviewException("request body is nested deeper than " + JsonCursor.MAX_DEPTH + " levels");
-        }
-        if (reason.startsWith("unexpected data after")) {
-            return new BadReviewException("request body has data after the AdmissionReview");
-        }
-        return new BadReviewException("request body is not valid JSON ("
-                + JsonCursor.lineAndColumn(body, e.offset()) + ")");
+    /** Where in the body, as line and column (1-based): never what is there. */
+    private static String where(JsonLocation location) {
+        return location == null ? "unknown position"
+                : "line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 }

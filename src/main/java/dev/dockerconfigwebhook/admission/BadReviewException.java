@@ -7,4 +7,11 @@ public final class BadReviewException extends Exception {
     public BadReviewException(String reason) {
         super(reason, null, false, false);
     }
+
+    /** The same, where a supplier cannot throw a checked exception (the resource's Uni). */
+    public static final class Unchecked extends RuntimeException {
+        public Unchecked(BadReviewException cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+    }
 }

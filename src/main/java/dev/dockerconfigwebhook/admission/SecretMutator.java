@@ -5,6 +5,7 @@ import dev.dockerconfigwebhook.core.Findings;
 import dev.dockerconfigwebhook.core.FixResult;
 import dev.dockerconfigwebhook.core.PullSecretFixer;
 import dev.dockerconfigwebhook.observability.LogText;
+import dev.dockerconfigwebhook.observability.Outcome;
 import org.jboss.logging.Logger;
 
 import java.util.List;
@@ -32,19 +33,10 @@ public final class SecretMutator {
 
     /** Decides one review that {@link AdmissionReviewReader} accepted, and logs one line for it. */
     public Decision mutate(ReviewRequest request) {
-        return decide(request, true);
-    }
-
-    /** Decides as {@link #mutate} does, without the log line: for the start-up warm-up's made-up reviews. */
-    public Decision decideWithoutLog(ReviewRequest request) {
-        return decide(request, false);
-    }
-
-    private Decision decide(ReviewRequest request, boolean log) {
         String operation = request.operation();
         if (!("CREATE".equals(operation) || "UPDATE".equals(operation)) || request.secret() == null) {
             Decision allowed = new Decision(ReviewResponse.allowed(request.uid()), Outcome.UNCHANGED, 0);
-            return log ? logged(request, allowed, null) : allowed;
+            return logged(request, allowed, null);
         }
         ReviewRequest.SecretObject secret = request.secret();
         FixResult fix = fixer.fixEncoded(secret.type(), secret::data);
@@ -62,7 +54,7 @@ public final class SecretMutator {
             decision = new Decision(ReviewResponse.allowed(request.uid()).withWarnings(warnings),
                     findings.isEmpty() ? Outcome.UNCHANGED : Outcome.WARNED, 0);
         }
-        return log ? logged(request, decision, findings) : decision;
+        return logged(request, decision, findings);
     }
 
     /** Names and registries only, each escaped and capped: never data, annotations or anything else from the object. */

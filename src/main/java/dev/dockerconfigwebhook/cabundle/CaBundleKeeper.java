@@ -2,12 +2,15 @@ package dev.dockerconfigwebhook.cabundle;
 
 import dev.dockerconfigwebhook.observability.LogText;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -19,6 +22,7 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -34,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  * {@code webhook.ca-bundle.configuration} (RBAC allows nothing else: {@code get} and {@code update} on that name) and,
  * where a webhook's bundle does not trust the served certificate, appends the CAs of the mounted {@code ca.crt}
  * ({@link CaBundle#judge}). The update carries the resourceVersion it read: a concurrent change wins and is looked at
- * again next period. It never removes a CA (see {@link CaBundle}). {@code webhook.ca-bundle.keep=false} turns it off.
+ * again next period. It talks to the API server through the Quarkus-managed fabric8 client (in-cluster configuration,
+ * service-account tokens re-read as the kubelet rotates them), created only when the keeper is on. It never removes a CA (see {@link CaBundle}). {@code webhook.ca-bundle.keep=false} turns it off.
  */
 @ApplicationScoped
 public class CaBundleKeeper {
@@ -42,7 +47,7 @@ public class CaBundleKeeper {
     private static final Logger LOG = Logger.getLogger(CaBundleKeeper.class);
 
     private final ServingCertificate serving;
-    private final WebhookConfigurationApi api;
+    private final Instance<KubernetesClient> clients;
     private final boolean keep;
     private final String configurationName;
     private final Path caFile;
@@ -51,13 +56,13 @@ public class CaBundleKeeper {
     /** The last state logged: each distinct one is said once, not every period. */
     private volatile String lastState = "";
 
-    public CaBundleKeeper(ServingCertificate serving, Vertx vertx,
+    public CaBundleKeeper(ServingCertificate serving, Instance<KubernetesClient> clients,
             @ConfigProperty(name = "webhook.ca-bundle.keep", defaultValue = "true") boolean keep,
             @ConfigProperty(name = "webhook.ca-bundle.configuration", defaultValue = "dockerconfig-webhook") String configurationName,
             @ConfigProperty(name = "webhook.tls.ca", defaultValue = "/etc/webhook/tls/ca.crt") String caFile,
             @ConfigProperty(name = "webhook.ca-bundle.check-period", defaultValue = "10s") Duration period) {
         this.serving = serving;
-        this.api = new WebhookConfigurationApi(vertx);
+        this.clients = clients;
         this.keep = keep;
         this.configurationName = configurationName;
         this.caFile = Path.of(caFile);
@@ -105,33 +110,33 @@ public class CaBundleKeeper {
             say("ca-unreadable", "caBundle cannot be checked: " + caFile + " is unreadable");
             return;
         }
-        Optional<JsonObject> found;
+        KubernetesClient client = clients.get();
+        MutatingWebhookConfiguration configuration;
         try {
-            found = api.get(configurationName);
-        } catch (WebhookConfigurationApi.ApiException e) {
+            configuration = client.admissionRegistration().v1().mutatingWebhookConfigurations()
+                    .withName(configurationName).get();
+        } catch (KubernetesClientException e) {
             reportApiError("read", e);
             return;
         }
-        if (found.isEmpty()) {
+        if (configuration == null) {
             say("absent", "MutatingWebhookConfiguration " + LogText.safe(configurationName)
                     + " not found; checking again every period");
             return;
         }
-        JsonObject configuration = found.get();
         int added = 0;
         List<String> unhealable = new ArrayList<>();
-        JsonArray webhooks = configuration.getJsonArray("webhooks", new JsonArray());
-        for (int i = 0; i < webhooks.size(); i++) {
-            JsonObject webhook = webhooks.getJsonObject(i);
-            JsonObject clientConfig = webhook.getJsonObject("clientConfig", new JsonObject());
-            String current = clientConfig.getString("caBundle");
+        for (MutatingWebhook webhook : configuration.getWebhooks()) {
+            if (webhook.getClientConfig() == null) webhook.setClientConfig(new WebhookClientConfig());
+            WebhookClientConfig clientConfig = webhook.getClientConfig();
+            String current = clientConfig.getCaBundle();
             byte[] bundle = current == null || current.isEmpty() ? new byte[0] : decode(current);
             CaBundle.Verdict verdict = CaBundle.judge(bundle, served.get(), mounted);
             if (verdict instanceof CaBundle.Heal heal) {
-                clientConfig.put("caBundle", java.util.Base64.getEncoder().encodeToString(heal.bundle()));
+                clientConfig.setCaBundle(Base64.getEncoder().encodeToString(heal.bundle()));
                 added += heal.added();
             } else if (verdict instanceof CaBundle.CannotHeal cannot) {
-                unhealable.add(LogText.safe(webhook.getString("name", "")) + ": " + cannot.reason());
+                unhealable.add(LogText.safe(webhook.getName()) + ": " + cannot.reason());
             }
         }
         if (!unhealable.isEmpty()) {
@@ -143,23 +148,24 @@ public class CaBundleKeeper {
             return;
         }
         try {
-            api.update(configuration);
+            // An update, not a patch: it carries the resourceVersion read above, so a concurrent change fails with 409.
+            client.resource(configuration).update();
             lastState = "healed";
             LOG.infof("caBundle of MutatingWebhookConfiguration %s did not trust the serving certificate: added %d CA "
                     + "certificate(s) from %s", LogText.safe(configurationName), added, caFile);
-        } catch (WebhookConfigurationApi.ApiException e) {
+        } catch (KubernetesClientException e) {
             reportApiError("update", e);
         }
     }
 
-    private void reportApiError(String verb, WebhookConfigurationApi.ApiException e) {
-        int code = e.status;
+    private void reportApiError(String verb, KubernetesClientException e) {
+        int code = e.getCode();
         if (code == 409) {
             LOG.debugf("caBundle %s: changed concurrently; checking again next period", verb);
             return;
         }
         String what = switch (code) {
-            case 0 -> "API server unreachable (" + e.getMessage() + ")";
+            case -1, 0 -> "API server unreachable (" + rootCause(e) + ")";
             case 401, 403 -> "forbidden: the pod's service account needs get and update on "
                     + "mutatingwebhookconfigurations/" + LogText.safe(configurationName)
                     + " (deploy/base/rbac.yaml), or set webhook.ca-bundle.keep=false";
@@ -167,6 +173,13 @@ public class CaBundleKeeper {
         };
         say(verb + ":" + code, "caBundle cannot be checked (" + verb + " MutatingWebhookConfiguration "
                 + LogText.safe(configurationName) + "): " + what + "; retrying every period");
+    }
+
+    /** The innermost cause's type: a message could carry a URL with credentials in it. */
+    private static String rootCause(Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause) cause = cause.getCause();
+        return cause.getClass().getSimpleName();
     }
 
     /** Logs {@code message} when the state differs from the last one logged; null only records the state. */
@@ -185,7 +198,7 @@ public class CaBundleKeeper {
 
     private static byte[] decode(String base64) {
         try {
-            return java.util.Base64.getDecoder().decode(base64);
+            return Base64.getDecoder().decode(base64);
         } catch (IllegalArgumentException e) {
             return new byte[0]; // not base64: trusts nothing, so it is healed like an empty one
         }

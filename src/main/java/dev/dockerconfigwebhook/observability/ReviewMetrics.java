@@ -1,6 +1,5 @@
 package dev.dockerconfigwebhook.observability;
 
-import dev.dockerconfigwebhook.admission.Outcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,7 +45,7 @@ public class ReviewMetrics {
 
     /** Exposes one lane of the request memory budget: bytes held now, and its capacity. */
     public void budget(String lane, LongSupplier inUse, long capacity) {
-        Gauge.builder("webhook.memory.budget.used", inUse, s -> s.getAsLong())
+        Gauge.builder("webhook.memory.budget.used", inUse, s -> s.getAsLong()).strongReference(true)
                 .description("Heap bytes reserved by reviews in flight").baseUnit("bytes").tag("lane", lane)
                 .register(registry);
         Gauge.builder("webhook.memory.budget.capacity", () -> capacity)

@@ -39,7 +39,7 @@ class CertificateRotationTest {
     @Test
     void rotatedFilesAreServedWithoutRestartOrFailedRequest() throws Exception {
         SSLContext trust = TestTls.trusting(RotatingCertificates.GENERATED.resolve("ca.crt"));
-        BigInteger first = servedSerial(trust);
+        BigInteger first = servedSerial();
         assertEquals(serialOf(RotatingCertificates.CURRENT.resolve("tls.crt")), first);
 
         AtomicBoolean running = new AtomicBoolean(true);
@@ -71,20 +71,22 @@ class CertificateRotationTest {
             });
             clients[i].start();
         }
-        Thread.sleep(1500);
-
-        RotatingCertificates.publish(RotatingCertificates.generate(), "v2");
-        BigInteger second = serialOf(RotatingCertificates.CURRENT.resolve("tls.crt"));
-        assertNotEquals(first, second);
-        long rotated = System.nanoTime();
-        while (!servedSerial(trust).equals(second)) {
-            assertTrue(System.nanoTime() - rotated < Duration.ofSeconds(15).toNanos(),
-                    "the new certificate is served within the 1 s reload period (plus slack)");
-            Thread.sleep(100);
+        try {
+            Thread.sleep(1500);
+            RotatingCertificates.publish(RotatingCertificates.generate(), "v2");
+            BigInteger second = serialOf(RotatingCertificates.CURRENT.resolve("tls.crt"));
+            assertNotEquals(first, second);
+            long rotated = System.nanoTime();
+            while (!servedSerial().equals(second)) {
+                assertTrue(System.nanoTime() - rotated < Duration.ofSeconds(15).toNanos(),
+                        "the new certificate is served within the 1 s reload period (plus slack)");
+                Thread.sleep(100);
+            }
+            Thread.sleep(1500);
+        } finally {
+            running.set(false);
+            for (Thread client : clients) client.join(15_000);
         }
-        Thread.sleep(1500);
-        running.set(false);
-        for (Thread client : clients) client.join(15_000);
 
         assertTrue(failures.isEmpty(), failures.size() + " failed, first: " + failures.peek());
         assertTrue(answered.get() > 50, "reviews kept flowing: " + answered.get());
@@ -93,9 +95,13 @@ class CertificateRotationTest {
                 "the reload is logged");
     }
 
-    /** The serial number of the certificate a new TLS connection is served. */
-    private BigInteger servedSerial(SSLContext trust) throws Exception {
-        try (SSLSocket socket = (SSLSocket) trust.getSocketFactory().createSocket(mutate.getHost(), mutate.getPort())) {
+    /**
+     * The serial number of the certificate a new TLS connection is served: a fresh TLS context each time, so no session
+     * from before the rotation is resumed (a resumed session shows the certificate it was made with).
+     */
+    private BigInteger servedSerial() throws Exception {
+        SSLContext fresh = TestTls.trusting(RotatingCertificates.GENERATED.resolve("ca.crt"));
+        try (SSLSocket socket = (SSLSocket) fresh.getSocketFactory().createSocket(mutate.getHost(), mutate.getPort())) {
             socket.startHandshake();
             return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
         }

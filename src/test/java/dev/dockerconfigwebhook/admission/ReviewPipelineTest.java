@@ -33,8 +33,7 @@ class ReviewPipelineTest {
     }
 
     /**
-     * {@link AdmissionReviewReader#read} reads {@code body[0, length)} and nothing after it: a chunked body sits in an
-     * array grown by doubling (server/ReviewExchange), longer than the body.
+     * {@link AdmissionReviewReader#read} reads {@code body[0, length)} and nothing after it.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
@@ -75,7 +74,7 @@ class ReviewPipelineTest {
                                 + "(line 1, column 105)"),
                 Arguments.of(ENVELOPE + "\"request\":{\"uid\":\"u\"", "request body is truncated JSON"),
                 Arguments.of(ENVELOPE + "\"request\":{\"uid\":\"u\"}} x", "request body has data after the AdmissionReview"),
-                Arguments.of("{\"a\":tru}", "request body is not valid JSON (line 1, column 9)"),
+                Arguments.of("{\"a\":tru}", "request body is not valid JSON (line 1, column 6)"),
                 Arguments.of("[".repeat(10_001) + "]".repeat(10_001),
                         "request body is not an AdmissionReview: the request body must be an object (line 1, column 1)"),
                 Arguments.of(ENVELOPE + "\"x\":" + "[".repeat(10_000) + "]".repeat(10_000) + "}",

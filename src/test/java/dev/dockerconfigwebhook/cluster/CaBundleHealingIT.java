@@ -45,7 +45,7 @@ class CaBundleHealingIT {
         client = api.client();
         port = PackagedWebhook.freePort();
         webhook = PackagedWebhook.startAsDeployed(LOG, port, Map.of(
-                "WEBHOOK_PORT", String.valueOf(port), "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort()),
+                "QUARKUS_HTTP_SSL_PORT", String.valueOf(port), "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort()),
                 "KUBECONFIG", api.kubeconfig().toString(),
                 "WEBHOOK_TLS_CA", DEV_CERT.toString(), // the dev certificate is self-signed: it is its own CA
                 "WEBHOOK_CA_BUNDLE_CONFIGURATION", CONFIG, "WEBHOOK_CA_BUNDLE_CHECK_PERIOD", "1s"));

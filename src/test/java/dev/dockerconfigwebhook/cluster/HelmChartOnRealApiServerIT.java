@@ -92,7 +92,7 @@ class HelmChartOnRealApiServerIT {
                 "the chart's RBAC lets its pods keep their caBundle: " + canUpdate.output());
 
         webhook = PackagedWebhook.startAsDeployed(LOG, port, Map.of(
-                "WEBHOOK_PORT", String.valueOf(port), "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort()),
+                "QUARKUS_HTTP_SSL_PORT", String.valueOf(port), "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort()),
                 "KUBECONFIG", api.kubeconfig().toString(), "WEBHOOK_TLS_CA", DEV_CERT.toString(),
                 "WEBHOOK_CA_BUNDLE_CONFIGURATION", keeperConfiguration, "WEBHOOK_CA_BUNDLE_CHECK_PERIOD", "1s"));
 

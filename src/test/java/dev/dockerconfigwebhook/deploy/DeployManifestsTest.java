@@ -172,7 +172,7 @@ class DeployManifestsTest {
         assertNotNull(container.getResources().getLimits().get("memory"));
         String javaOpts = container.getEnv().stream().filter(e -> e.getName().equals("JAVA_OPTS")).findFirst()
                 .orElseThrow().getValue();
-        assertTrue(javaOpts.contains("-Xmx64m"), javaOpts);
+        assertTrue(javaOpts.contains("-Xmx80m"), javaOpts);
 
         assertEquals("/q/health/ready", container.getReadinessProbe().getHttpGet().getPath());
         assertEquals("management", container.getReadinessProbe().getHttpGet().getPort().getStrVal());
@@ -192,7 +192,7 @@ class DeployManifestsTest {
         assertNotNull(volume(pod, mount(container, "/tmp").getName()).getEmptyDir(), "a writable /tmp");
 
         Properties app = applicationProperties();
-        assertEquals(app.getProperty("webhook.port"), String.valueOf(containerPort(m, "https").getContainerPort()));
+        assertEquals(app.getProperty("quarkus.http.ssl-port"), String.valueOf(containerPort(m, "https").getContainerPort()));
         assertEquals(app.getProperty("quarkus.management.port"), String.valueOf(containerPort(m, "management").getContainerPort()));
         assertEquals("/etc/webhook/tls/tls.crt", app.getProperty("webhook.tls.cert"));
         assertEquals("/etc/webhook/tls/tls.key", app.getProperty("webhook.tls.key"));

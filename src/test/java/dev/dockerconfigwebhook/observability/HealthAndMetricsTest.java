@@ -38,7 +38,7 @@ class HealthAndMetricsTest {
                 .body("status", equalTo("UP"))
                 .body("checks.name", hasItem("serving-certificate"))
                 .body("checks.find { it.name == 'serving-certificate' }.data.subject", equalTo("CN=localhost"))
-                .body("checks.find { it.name == 'admission-server' }.status", equalTo("UP"));
+                .body("checks.find { it.name == 'Graceful Shutdown' }.status", equalTo("UP"));
         https().get(live).then().statusCode(200).body("status", equalTo("UP"));
     }
 

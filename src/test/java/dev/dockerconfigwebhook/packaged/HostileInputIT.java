@@ -62,13 +62,16 @@ class HostileInputIT {
     private static Process webhook;
     private static int port;
     private static HttpClient http;
-    /** Opened at the start and left stalled: the server must cut them after its 30 s deadline. */
+    /**
+     * Opened at the start and left stalled: the server must cut them, a stalled body at the 10 s review deadline, a
+     * stalled head (no request yet) at the 30 s idle timeout.
+     */
     private static final List<StalledConnection> stalled = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
         port = PackagedWebhook.freePort();
-        webhook = PackagedWebhook.startAsDeployed(LOG, port, Map.of("WEBHOOK_PORT", String.valueOf(port),
+        webhook = PackagedWebhook.startAsDeployed(LOG, port, Map.of("QUARKUS_HTTP_SSL_PORT", String.valueOf(port),
                 "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort())));
         http = HttpClient.newBuilder().sslContext(TestTls.devTrust()).version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10)).build();
@@ -140,13 +143,9 @@ class HostileInputIT {
     @Test
     @Order(3)
     void sixteenConcurrentOneMebibyteUpdatesOverHttp2AreAllAnsweredCorrectly() throws Exception {
-        // As the API server sends them: multiplexed, eight streams to a connection (the webhook's limit), a new
-        // connection when those are full. Streams paused for budget used to hold their connection's flow-control
-        // window, so that the admitted ones could not finish either: 14 of 16 got 503 after the 3 s budget wait, in
-        // every round. Two rounds, each on new connections: in the first this JVM's own HTTP/2 client is still cold
-        // and uploads slower than the budget wait allows for the last ones (Go's client, the API server's, had all
-        // sixteen answered in the first round too: BENCHMARKS.md); the second must answer every one. Streams sent
-        // before the client knows the limit, as Go's client does: Http2StreamLimitTest.
+        // As the API server sends them: multiplexed over a few connections. Two rounds, each on new connections: in
+        // the first this JVM's own HTTP/2 client is still cold and may upload slower than the 3 s budget wait allows
+        // for the last ones; the second must answer every one.
         io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
         try {
             List<String> documents = new ArrayList<>();
@@ -219,7 +218,9 @@ class HostileInputIT {
             }
         });
         for (int status : statuses) {
-            assertTrue(status == 413 || status == 503 || status == -1, "refused: " + statuses);
+            // 411 before a byte of the body is read (the API server always sends Content-Length); -1 where the
+            // server's answer and close came while the client was still sending and the socket lost the answer.
+            assertTrue(status == 411 || status == -1, "refused: " + statuses);
         }
     }
 
@@ -351,20 +352,144 @@ class HostileInputIT {
                 drain(socket.getInputStream());
             }
         }
-        // Request line and headers over Netty's limits: 414 and 431 with the same JSON error body as everything else.
-        RawResponse longLine = raw("POST /mutate?" + "q".repeat(8000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
-        assertEquals(414, longLine.status());
-        assertTrue(longLine.body().startsWith("{\"error\":\""), longLine.body());
-        RawResponse bigHeaders = raw("POST /mutate HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "h".repeat(20_000) + "\r\n\r\n");
-        assertEquals(431, bigHeaders.status());
-        assertTrue(bigHeaders.body().startsWith("{\"error\":\""), bigHeaders.body());
-        RawResponse garbage = raw("\u0001\u0002 garbage\r\n\r\n");
-        assertEquals(400, garbage.status());
-        assertTrue(garbage.body().startsWith("{\"error\":\""), garbage.body());
+        // Request line and headers over quarkus.http.limits: 414 and 431, and 400 for garbage, from Vert.x itself (no
+        // body: Quarkus offers no hook for requests its codec cannot read, and the API server never sends them).
+        assertEquals(414, raw("POST /mutate?" + "q".repeat(8000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n").status());
+        assertEquals(431, raw("POST /mutate HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "h".repeat(20_000) + "\r\n\r\n").status());
+        assertEquals(400, raw("\u0001\u0002 garbage\r\n\r\n").status());
 
         waitForLog("review abandoned");
         String log = Files.readString(LOG, StandardCharsets.UTF_8);
         assertTrue(log.contains("review abandoned:"), "a client abort is one INFO line");
+    }
+
+    @Test
+    @Order(9)
+    void clientsThatNeverReadTheirAnswersGiveTheBudgetBack() throws Exception {
+        // Eight HTTP/2 streams whose client announces a zero window (the answer can never be sent) and eight HTTP/1.1
+        // connections that send a 1 MiB review and never read: the large-review budget is held only until the review
+        // deadline (10 s) cuts them, after which sixteen 1 MiB reviews are all answered.
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        List<SSLSocket> silent = new ArrayList<>();
+        try {
+            io.vertx.core.http.HttpClient h2 = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+                    .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setSsl(true).setUseAlpn(true)
+                    .setTrustAll(true).setVerifyHost(false)
+                    .setInitialSettings(new io.vertx.core.http.Http2Settings().setInitialWindowSize(0)));
+            byte[] large = Reviews.update("never-read", Reviews.staleDocument(9_000));
+            for (int i = 0; i < 8; i++) {
+                h2.request(new io.vertx.core.http.RequestOptions().setMethod(io.vertx.core.http.HttpMethod.POST)
+                        .setHost("localhost").setPort(port).setURI("/mutate").putHeader("Content-Type", "application/json"))
+                        .compose(request -> request.send(io.vertx.core.buffer.Buffer.buffer(large)));
+                SSLSocket socket = PackagedWebhook.connect(port);
+                socket.getOutputStream().write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                        + "\r\nContent-Length: " + large.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(large);
+                socket.getOutputStream().flush();
+                silent.add(socket);
+            }
+            for (int i = 0; i < 3; i++) aliveAndCorrect(); // small reviews have a lane of their own meanwhile
+            Thread.sleep(12_000); // past the review deadline
+            List<String> documents = new ArrayList<>();
+            List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                documents.add(Reviews.staleDocument(registries(i), "quiet" + i + "-"));
+                answers.add(postAsync(Reviews.update("after-" + i, documents.get(i))));
+            }
+            for (int i = 0; i < answers.size(); i++) {
+                HttpResponse<String> answer = answers.get(i).get(60, TimeUnit.SECONDS);
+                assertEquals(200, answer.statusCode(), "review " + i + ": " + answer.body());
+                assertAllAuthsFixed(answer.body(), "after-" + i, documents.get(i), registries(i), "quiet" + i + "-");
+            }
+        } finally {
+            for (SSLSocket socket : silent) socket.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Order(10)
+    void aFloodOfTlsHandshakesDoesNotStopReviews() throws Exception {
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        AtomicLong handshakes = new AtomicLong();
+        ExecutorService flood = Executors.newFixedThreadPool(8);
+        try {
+            for (int t = 0; t < 8; t++) {
+                flood.submit(() -> {
+                    while (System.nanoTime() < until) {
+                        try (SSLSocket socket = PackagedWebhook.connect(port)) {
+                            handshakes.incrementAndGet();
+                        }
+                    }
+                    return null;
+                });
+            }
+            while (System.nanoTime() < until) {
+                aliveAndCorrect(); // each on a new connection of its own handshake, and on the kept-alive one
+                Thread.sleep(200);
+            }
+        } finally {
+            flood.shutdownNow();
+            flood.awaitTermination(10, TimeUnit.SECONDS);
+        }
+        assertTrue(handshakes.get() > 100, "the flood ran: " + handshakes.get() + " handshakes");
+    }
+
+    @Test
+    @Order(11)
+    void twoThousandIdleConnectionsDoNotKeepOutANewOne() throws Exception {
+        List<SSLSocket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2_000; i++) {
+                idle.add(PackagedWebhook.connect(port)); // handshake done, then nothing
+            }
+            // A connection of its own, after all of them: accepted and answered.
+            HttpClient fresh = HttpClient.newBuilder().sslContext(TestTls.devTrust()).version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10)).build();
+            HttpResponse<byte[]> answer = fresh.send(HttpRequest.newBuilder(mutate()).timeout(Duration.ofSeconds(30))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(Fixtures.bytes(NORMAL.fixture()))).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, answer.statusCode());
+            NORMAL.assertAnswer(answer.body());
+        } finally {
+            for (SSLSocket socket : idle) socket.close();
+        }
+    }
+
+    @Test
+    @Order(12)
+    void twoHundredPipelinedRequestsAreAnsweredInOrder() throws Exception {
+        try (SSLSocket socket = PackagedWebhook.connect(port)) {
+            java.io.ByteArrayOutputStream requests = new java.io.ByteArrayOutputStream();
+            for (int i = 0; i < 200; i++) {
+                byte[] body = Fixtures.withUid(NORMAL.fixture(), "pipelined-" + i);
+                requests.write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                requests.write(body);
+            }
+            socket.getOutputStream().write(requests.toByteArray()); // all of them before reading any answer
+            socket.getOutputStream().flush();
+            InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+            for (int i = 0; i < 200; i++) {
+                String head = readHead(in);
+                assertTrue(head.startsWith("HTTP/1.1 200"), "answer " + i + ": " + head);
+                int length = Integer.parseInt(head.replaceAll("(?is).*content-length:\\s*(\\d+).*", "$1"));
+                String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+                assertTrue(body.contains("\"uid\":\"pipelined-" + i + "\"") && body.contains("\"patchType\":\"JSONPatch\""),
+                        "answer " + i + " is its own request's");
+            }
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) throw new IOException("closed after " + head);
+            head.append((char) b);
+        }
+        return head.toString();
     }
 
     @Test
@@ -373,19 +498,12 @@ class HostileInputIT {
         for (StalledConnection connection : stalled) {
             assertTrue(connection.closedByServer.await(60, TimeUnit.SECONDS),
                     "the server closed a stalled connection: " + connection.sent.lines().findFirst().orElse(""));
-            // Cut by the 30 s request deadline, not by the 120 s idle timeout (generous bound between the two).
+            // Cut by the 10 s review deadline (a stalled body) or the 30 s idle timeout (a stalled head), within 40 s.
             long seconds = TimeUnit.NANOSECONDS.toSeconds(connection.closedAt - connection.stalledAt);
-            assertTrue(seconds < 75, "cut " + seconds + " s after it stalled, by the idle timeout instead of the deadline: "
-                    + connection.sent.lines().findFirst().orElse(""));
+            assertTrue(seconds < 40, "cut " + seconds + " s after it stalled: " + connection.sent.lines().findFirst().orElse(""));
         }
         String log = Files.readString(LOG, StandardCharsets.UTF_8);
-        assertTrue(log.contains("review dropped: not complete within 30 s"), "the stalled body was dropped");
-        assertTrue(log.contains("TLS by BoringSSL"), "the packaged jar serves TLS through BoringSSL");
-        // Readiness came after the start-up warm-up, which ran through to its end and logged none of its reviews.
-        assertTrue(log.lines().anyMatch(line -> line.matches(".*warmed up in [0-9]+ ms: [0-9]+ made-up reviews decided; [0-9]+ "
-                + "reviews through the admission port over HTTP/1.1 \\([0-9]+ on new connections\\) and [0-9]+ over HTTP/2")
-                && !line.contains("stopped at its deadline")), "the warm-up's one line");
-        assertFalse(log.contains("name=warm-up"), "no review line for the warm-up's made-up reviews");
+        assertTrue(log.contains("review dropped: not answered within 10 s of its headers"), "the stalled body was dropped");
         for (String line : log.lines().toList()) {
             assertFalse(line.contains(" ERROR ") || line.contains("OutOfMemoryError") || line.startsWith("\tat ")
                     || line.contains("Exception:") && !line.contains("DEBUG"), "no error or stack trace: " + line);

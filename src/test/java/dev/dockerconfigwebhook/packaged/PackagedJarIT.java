@@ -19,6 +19,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -62,26 +63,54 @@ class PackagedJarIT {
         assertEquals(200, ready.statusCode(), ready.body());
 
         String log = Files.readString(LOG);
-        assertTrue(log.contains("admission webhook listening on https://0.0.0.0:8443/mutate (HTTP/2 and HTTP/1.1, TLS by "
-                + "BoringSSL)"), "HTTPS on the default port, TLS by BoringSSL");
+        assertTrue(log.contains("Listening on: https://0.0.0.0:8443."), "HTTPS on the default port, and nothing else");
         for (String credential : Fixtures.credentialValues()) {
             assertFalse(log.contains(credential), "no credential value in the packaged webhook's log");
         }
     }
 
     /**
-     * Where BoringSSL cannot be unpacked (here: its directory is under a device file, as a read-only or missing /tmp
-     * would leave it), the webhook serves with the JDK's engine, answers as before, and says why once.
+     * Quarkus's HTTPS server gets its key material from the reloading serving certificate, not from files Quarkus reads
+     * at start: so with the files missing the process starts, stays up and not ready, refuses handshakes, and once the
+     * files appear serves them and becomes ready, without a restart.
      */
     @Test
-    void withoutBoringSslItServesWithTheJdksEngineAndSaysWhy() throws Exception {
-        Path log = Path.of("target/it-logs/packaged-jar-jdk-tls.log");
+    void withoutCertificateFilesItStaysUpNotReadyUntilTheyAppear() throws Exception {
+        Path log = Path.of("target/it-logs/packaged-jar-no-certificate.log");
+        Path dir = Files.createDirectories(Path.of("target/it-no-certificate").toAbsolutePath());
+        Files.deleteIfExists(dir.resolve("tls.crt"));
+        Files.deleteIfExists(dir.resolve("tls.key"));
         int port = PackagedWebhook.freePort();
-        Process fallback = PackagedWebhook.start(log, port, Map.of("WEBHOOK_PORT", String.valueOf(port),
-                        "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort()), "WEBHOOK_WARM_UP", "false",
-                        "WEBHOOK_CA_BUNDLE_KEEP", "false"),
-                "-Dio.netty.native.workdir=/dev/null/unpack");
+        int management = PackagedWebhook.freePort();
+        Process webhook = PackagedWebhook.launch(log, Map.of("QUARKUS_HTTP_SSL_PORT", String.valueOf(port),
+                "QUARKUS_MANAGEMENT_PORT", String.valueOf(management), "WEBHOOK_CA_BUNDLE_KEEP", "false",
+                "WEBHOOK_TLS_CERT", dir.resolve("tls.crt").toString(), "WEBHOOK_TLS_KEY", dir.resolve("tls.key").toString(),
+                "WEBHOOK_TLS_RELOAD_PERIOD", "1s"));
         try {
+            HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpRequest ready = HttpRequest.newBuilder(URI.create("http://localhost:" + management + "/q/health/ready"))
+                    .timeout(Duration.ofSeconds(5)).build();
+            HttpResponse<String> notReady = null;
+            for (int i = 0; i < 300 && notReady == null; i++) {
+                try {
+                    notReady = plain.send(ready, HttpResponse.BodyHandlers.ofString());
+                } catch (java.io.IOException starting) {
+                    Thread.sleep(100);
+                }
+            }
+            assertTrue(notReady != null && webhook.isAlive(), "the process is up; see " + log);
+            assertEquals(503, notReady.statusCode(), notReady.body());
+            assertTrue(notReady.body().contains("tls.crt: file not found"), notReady.body());
+            assertThrows(java.io.IOException.class, () -> PackagedWebhook.connect(port), "no certificate, no handshake");
+
+            Files.copy(Path.of("target/certificates/dev.key"), dir.resolve("tls.key"));
+            Files.copy(Path.of("target/certificates/dev.crt"), dir.resolve("tls.crt"));
+            int status = 0;
+            for (int i = 0; i < 100 && status != 200; i++) {
+                Thread.sleep(100);
+                status = plain.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode();
+            }
+            assertEquals(200, status, "ready once the files are there");
             Expectation expected = Expectation.ALL.stream()
                     .filter(e -> e.fixture().equals("update-kubectl-edit-password-only.json")).findFirst().orElseThrow();
             HttpResponse<byte[]> response = HttpClient.newBuilder().sslContext(TestTls.devTrust()).build().send(
@@ -92,14 +121,10 @@ class PackagedJarIT {
             assertEquals(200, response.statusCode());
             expected.assertAnswer(response.body());
         } finally {
-            fallback.destroy();
-            fallback.waitFor();
+            webhook.destroy();
+            webhook.waitFor();
         }
         List<String> warnings = Files.readAllLines(log).stream().filter(line -> line.contains(" WARN ")).toList();
-        assertEquals(1, warnings.size(), "one warning: " + warnings);
-        assertTrue(warnings.get(0).contains("webhook.tls.engine=openssl, but BoringSSL cannot load here")
-                && warnings.get(0).contains("/dev/null/unpack") && warnings.get(0).contains("Not a directory"),
-                "the warning names the problem: " + warnings.get(0));
-        assertTrue(Files.readString(log).contains("(HTTP/2 and HTTP/1.1, TLS by the JDK)"), "served by the JDK's engine");
+        assertEquals(1, warnings.size(), "the missing file is said once, not every period: " + warnings);
     }
 }

@@ -24,7 +24,7 @@ public final class PackagedWebhook {
     /**
      * Starts {@code java [jvmOptions] -jar quarkus-run.jar} with no QUARKUS_ or WEBHOOK_ variables but the two TLS
      * properties and {@code env}, and returns once {@code port} accepts a TLS handshake and the pod would be ready
-     * (as Kubernetes routes reviews only to ready pods: after the start-up warm-up).
+     * (as Kubernetes routes reviews only to ready pods).
      */
     static Process start(Path log, int port, Map<String, String> env, String... jvmOptions) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("java"));
@@ -55,13 +55,23 @@ public final class PackagedWebhook {
 
     private static Process start(Path log, int port, Map<String, String> env, Path directory, List<String> command)
             throws Exception {
+        Process process = awaitHandshake(launch(log, env, directory, command), port, log);
+        return awaitReady(process, Integer.parseInt(env.getOrDefault("QUARKUS_MANAGEMENT_PORT", "9000")), log);
+    }
+
+    /** Starts the jar with only {@code env} set and returns at once, without waiting for anything. */
+    static Process launch(Path log, Map<String, String> env) throws Exception {
+        return launch(log, env, Path.of("."), List.of("java", "-jar", "target/quarkus-app/quarkus-run.jar"));
+    }
+
+    private static Process launch(Path log, Map<String, String> env, Path directory, List<String> command)
+            throws Exception {
         Files.createDirectories(log.getParent());
         ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toAbsolutePath().toFile());
         builder.environment().keySet().removeIf(name -> name.startsWith("QUARKUS_") || name.startsWith("WEBHOOK_"));
         builder.environment().putAll(env);
-        Process process = awaitHandshake(builder.start(), port, log);
-        return awaitReady(process, Integer.parseInt(env.getOrDefault("QUARKUS_MANAGEMENT_PORT", "9000")), log);
+        return builder.start();
     }
 
     private static Process awaitReady(Process process, int managementPort, Path log) throws Exception {

@@ -1,11 +1,10 @@
 package dev.dockerconfigwebhook.testing;
 
-import dev.dockerconfigwebhook.server.AdmissionServer;
-import io.quarkus.arc.Arc;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 import java.net.URL;
 
-/** The admission port of the application a {@code @QuarkusTest} started (the test profile picks a free port). */
+/** The HTTPS port of the application a {@code @QuarkusTest} started (the test profile picks a free port). */
 public final class Webhook {
 
     private Webhook() {
@@ -16,7 +15,8 @@ public final class Webhook {
     }
 
     public static URL url(String path) {
-        int port = Arc.container().instance(AdmissionServer.class).get().port();
+        // Quarkus publishes the port it bound as this property once the server listens.
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class);
         try {
             return new URL("https://localhost:" + port + path);
         } catch (java.net.MalformedURLException e) {

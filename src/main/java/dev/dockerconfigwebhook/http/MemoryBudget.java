@@ -1,4 +1,4 @@
-package dev.dockerconfigwebhook.server;
+package dev.dockerconfigwebhook.http;
 
 import java.util.ArrayDeque;
 import java.util.function.Consumer;

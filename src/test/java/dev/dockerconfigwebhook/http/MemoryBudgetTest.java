@@ -1,4 +1,4 @@
-package dev.dockerconfigwebhook.server;
+package dev.dockerconfigwebhook.http;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,5 @@
-package dev.dockerconfigwebhook.observability;
+package dev.dockerconfigwebhook.tls;
 
-import dev.dockerconfigwebhook.tls.ServingCertificate;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;

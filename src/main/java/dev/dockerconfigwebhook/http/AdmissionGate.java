@@ -1,0 +1,277 @@
+package dev.dockerconfigwebhook.http;
+
+import dev.dockerconfigwebhook.admission.MutateResource;
+import dev.dockerconfigwebhook.observability.Outcome;
+import dev.dockerconfigwebhook.observability.ReviewMetrics;
+import dev.dockerconfigwebhook.observability.Throttled;
+import io.quarkus.runtime.configuration.MemorySize;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What Quarkus has no property for, in front of the REST resource: a route on Quarkus's router, ordered before
+ * Quarkus's own upload limit and before REST, that decides on a review's headers whether its body may be read at all.
+ *
+ * <ol>
+ *   <li>A {@code Content-Length} over {@code quarkus.http.limits.max-body-size} is refused with 413 before a byte of the
+ *       body is read (Quarkus's own check answers with an empty body and closes even an HTTP/2 connection, on which
+ *       the API server multiplexes every review).</li>
+ *   <li>A request without {@code Content-Length} is refused with 411 (the API server always sends one).</li>
+ *   <li>The review's whole heap cost ({@link RequestCost}, from {@code Content-Length}) is
+ *       reserved from a {@link MemoryBudget} while the request stays paused, unread; a reservation not granted within
+ *       {@link #BUDGET_WAIT} is answered 503, and so is a request that finds {@link #MAX_WAITING} others waiting.</li>
+ *   <li>Granted, the request goes on to REST, which reads the body.</li>
+ *   <li>A review not answered within {@code webhook.review.deadline} of its headers is cut (HTTP/2: its stream reset;
+ *       HTTP/1: its connection closed): a client that stops sending, or stops reading its answer, gives its
+ *       reservation back then. The reservation is held until the answer is out: for HTTP/2 until the stream closes
+ *       (its data left the flow-control window), for HTTP/1 until the answer is handed to the connection, whose next
+ *       request waits until the client has read it.</li>
+ * </ol>
+ */
+@ApplicationScoped
+public class AdmissionGate {
+
+    private static final Logger LOG = Logger.getLogger(AdmissionGate.class);
+
+    /** Reviews up to this size (ordinary pull secrets are a few KiB) draw on a lane of their own. */
+    static final long SMALL_BODY_BYTES = MutateResource.SMALL_BODY_BYTES;
+    /** Inside the API server's 5 s timeout with 2 s left for the decision. */
+    static final Duration BUDGET_WAIT = Duration.ofSeconds(3);
+    /** Requests waiting for budget at once; each may have a stream window (64 KiB) of unread data. */
+    static final int MAX_WAITING = 64;
+    /** Share of the maximum heap that reviews in flight may hold; the rest is the application's own and GC room. */
+    static final double BUDGET_SHARE_OF_HEAP = 0.5;
+    static final double SMALL_SHARE_OF_BUDGET = 0.1;
+    /** Before Quarkus's upload limit (order -2) and everything of REST. */
+    static final int ROUTE_ORDER = -10;
+    private static final long CANCEL = 0x8;
+    /** How often a review in flight is looked at: the precision of the deadline and of a missed end. */
+    static final Duration CHECK_PERIOD = Duration.ofMillis(500);
+
+    private final Vertx vertx;
+    private final ReviewMetrics metrics;
+    private final long maxBodyBytes;
+    private final long deadlineMillis;
+    private final MemoryBudget small;
+    private final MemoryBudget large;
+    private final Throttled busyLog = new Throttled(LOG, Logger.Level.WARN, 10, TimeUnit.SECONDS);
+    private final Throttled cutLog = new Throttled(LOG, Logger.Level.INFO, 10, TimeUnit.SECONDS);
+    private final Throttled refusedLog = new Throttled(LOG, Logger.Level.INFO, 10, TimeUnit.SECONDS);
+
+    public AdmissionGate(Vertx vertx, ReviewMetrics metrics,
+            @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody,
+            @ConfigProperty(name = "webhook.review.deadline", defaultValue = "10s") Duration deadline) {
+        this.vertx = vertx;
+        this.metrics = metrics;
+        this.maxBodyBytes = maxBody.asLongValue();
+        this.deadlineMillis = deadline.toMillis();
+        long budget = (long) (Runtime.getRuntime().maxMemory() * BUDGET_SHARE_OF_HEAP);
+        long smallShare = (long) (budget * SMALL_SHARE_OF_BUDGET);
+        this.small = new MemoryBudget("small", smallShare);
+        this.large = new MemoryBudget("large", budget - smallShare);
+        for (MemoryBudget lane : new MemoryBudget[] {small, large}) {
+            metrics.budget(lane.name(), lane::inUse, lane.capacity());
+        }
+    }
+
+    void install(@Observes Router router) {
+        router.post("/mutate").order(ROUTE_ORDER).handler(this::admit);
+        LOG.infof("memory budget for reviews in flight: %d KiB for reviews up to %d KiB, %d KiB for larger ones; "
+                + "bodies up to %d KiB; review deadline %d s", small.capacity() / 1024, SMALL_BODY_BYTES / 1024,
+                large.capacity() / 1024, maxBodyBytes / 1024, deadlineMillis / 1000);
+    }
+
+    private void admit(RoutingContext ctx) {
+        ctx.put(MutateResource.STARTED_AT, System.nanoTime());
+        HttpServerRequest request = ctx.request();
+        long declared;
+        try {
+            String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+            declared = length == null ? -1 : Long.parseLong(length.trim());
+        } catch (NumberFormatException e) {
+            declared = -2;
+        }
+        if (declared < -1) {
+            refuse(ctx, 400, Outcome.BAD_REQUEST, "invalid Content-Length");
+            return;
+        }
+        if (declared < 0) {
+            // The API server always sends it; without it the cost of a review is unknown until it has been read.
+            refuse(ctx, 411, Outcome.BAD_REQUEST, "Content-Length required");
+            return;
+        }
+        if (declared > maxBodyBytes) {
+            refuse(ctx, 413, Outcome.BAD_REQUEST, "request body is larger than " + describe(maxBodyBytes));
+            return;
+        }
+        request.pause();
+        new Exchange(ctx, declared).start();
+    }
+
+    /** Answers a review refused before its body was read; the body is never read. */
+    private void refuse(RoutingContext ctx, int status, Outcome outcome, String message) {
+        metrics.rejected(outcome);
+        if (outcome == Outcome.BUSY) {
+            busyLog.log("review refused: " + message);
+        } else {
+            refusedLog.log("review refused: status=" + status + " " + message);
+        }
+        sendError(ctx, status, message);
+    }
+
+    /**
+     * A one-line JSON error, as every error of the endpoint is. A body left unread is never read: the HTTP/1
+     * connection closes after the answer, the HTTP/2 stream is reset (CANCEL) so that the client stops sending.
+     */
+    static void sendError(RoutingContext ctx, int status, String message) {
+        HttpServerResponse response = ctx.response();
+        if (response.ended() || response.closed()) return;
+        HttpServerRequest request = ctx.request();
+        boolean unread = !request.isEnded();
+        boolean http2 = request.version() == HttpVersion.HTTP_2;
+        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+        if (status == 503) response.putHeader(HttpHeaders.RETRY_AFTER, "1");
+        if (unread && !http2) response.putHeader(HttpHeaders.CONNECTION, "close");
+        response.end(ErrorBody.of(message)).onComplete(done -> {
+            if (unread && http2) response.reset(CANCEL);
+        });
+    }
+
+    private static String describe(long bytes) {
+        return bytes % (1024 * 1024) == 0 ? bytes / (1024 * 1024) + " MiB" : bytes / 1024 + " KiB";
+    }
+
+    /** One review from its headers until its answer is out; every path ends it once. Runs on its event loop. */
+    private final class Exchange {
+        private final RoutingContext ctx;
+        private final HttpServerRequest request;
+        private final long declared;
+        private final boolean http2;
+        private final long startedAt = System.nanoTime();
+        private final Context context = vertx.getOrCreateContext();
+        private final long checkTimer;
+        private MemoryBudget.Reservation reservation;
+        private long waitTimer = -1;
+        private boolean finished;
+
+        Exchange(RoutingContext ctx, long declared) {
+            this.ctx = ctx;
+            this.request = ctx.request();
+            this.declared = declared;
+            this.http2 = request.version() == HttpVersion.HTTP_2;
+            this.checkTimer = vertx.setPeriodic(CHECK_PERIOD.toMillis(), timer -> check());
+        }
+
+        void start() {
+            ctx.addEndHandler(ended -> {
+                HttpServerResponse response = ctx.response();
+                if (!ended.succeeded()) {
+                    abandoned();
+                } else if (!http2 || response.closed()) {
+                    finish();
+                } else {
+                    // HTTP/2: the stream closes once its answer has left the flow-control window. The route's own close
+                    // handler has done its work (it ended the route with this call): this one takes its place.
+                    response.closeHandler(closed -> finish());
+                    if (response.closed()) finish();
+                }
+            });
+            MemoryBudget lane = declared <= SMALL_BODY_BYTES ? small : large;
+            if (lane.waiting() >= MAX_WAITING) {
+                busy(lane);
+                return;
+            }
+            reservation = lane.reserve(RequestCost.of(declared), granted -> context.runOnContext(v -> granted()));
+            if (!reservation.granted()) {
+                waitTimer = vertx.setTimer(BUDGET_WAIT.toMillis(), timer -> {
+                    if (reservation.cancel()) busy(lane);
+                });
+            }
+        }
+
+        private void busy(MemoryBudget lane) {
+            finish();
+            refuse(ctx, 503, Outcome.BUSY, "the webhook's memory budget for reviews in flight is exhausted ("
+                    + lane.name() + " reviews, " + lane.waiting() + " waiting); retry");
+        }
+
+        /**
+         * Budget granted: on to REST, which reads the body (paused until now). An HTTP/1 connection first waits until
+         * its client has read the earlier answers queued on it.
+         */
+        private void granted() {
+            if (finished) return;
+            if (waitTimer >= 0) vertx.cancelTimer(waitTimer);
+            HttpServerResponse response = ctx.response();
+            if (!http2 && response.writeQueueFull()) {
+                response.drainHandler(drained -> proceed());
+                return;
+            }
+            proceed();
+        }
+
+        private void proceed() {
+            if (!finished) ctx.next();
+        }
+
+        /**
+         * Every {@link #CHECK_PERIOD}: done once the answer is out (HTTP/2: the stream closed, so its data left the
+         * flow-control window; HTTP/1: handed to the connection), abandoned when the connection or stream closed
+         * first, cut at the deadline. The route's end handlers say the same sooner, but other handlers of the response
+         * can displace them; this never misses.
+         */
+        private void check() {
+            if (finished) return;
+            HttpServerResponse response = ctx.response();
+            if (response.ended() && (!http2 || response.closed())) {
+                finish();
+            } else if (response.closed()) {
+                abandoned();
+            } else if (System.nanoTime() - startedAt > TimeUnit.MILLISECONDS.toNanos(deadlineMillis)) {
+                cut();
+            }
+        }
+
+        private void abandoned() {
+            if (finished) return;
+            finish();
+            metrics.rejected(Outcome.ABANDONED);
+            cutLog.log("review abandoned: the client reset the stream or closed the connection before its answer");
+        }
+
+        /** The deadline passed before the answer was out: cut the stream (HTTP/2) or the connection (HTTP/1). */
+        private void cut() {
+            finish();
+            metrics.rejected(Outcome.DROPPED);
+            cutLog.log("review dropped: not answered within " + deadlineMillis / 1000 + " s of its headers (received "
+                    + request.bytesRead() + " of its " + declared + " bytes)");
+            if (http2) {
+                ctx.response().reset(CANCEL);
+            } else {
+                request.connection().close();
+            }
+        }
+
+        /** Ends the exchange once: timers off, the bytes back to the budget. */
+        private void finish() {
+            if (finished) return;
+            finished = true;
+            if (waitTimer >= 0) vertx.cancelTimer(waitTimer);
+            vertx.cancelTimer(checkTimer);
+            if (reservation != null) reservation.release();
+        }
+    }
+}
