@@ -111,18 +111,24 @@ h2 $JAVA_PORT >/dev/null; h2 $GO_PORT >/dev/null
 warmup_rss_peak=$(sort -n "$rss_samples" | tail -1)
 : >"$rss_samples"
 
+rounds() { # results-file-suffix command...: $ROUNDS rounds, the peers alternating which goes first
+  : >"$work/java.$1"; : >"$work/go.$1"
+  local suffix=$1; shift
+  for r in $(seq 1 "$ROUNDS"); do
+    if (( r % 2 )); then order="java go"; else order="go java"; fi
+    for peer in $order; do
+      port=$JAVA_PORT; [ "$peer" = go ] && port=$GO_PORT
+      result=$("$@" $port)
+      echo "$result" >>"$work/$peer.$suffix"
+      printf '%-6s %-5s %10s %9s %9s %7s\n' "$r" "$peer" $result
+    done
+  done
+}
+wrk_round() { load "$1" "$DURATION"; }
+
 echo; echo "## rounds (req/s, p50 ms, p99 ms, errors)"
 printf '%-6s %-5s %10s %9s %9s %7s\n' round peer req/s p50_ms p99_ms errors
-: >"$work/java.rounds"; : >"$work/go.rounds"
-for r in $(seq 1 "$ROUNDS"); do
-  if (( r % 2 )); then order="java go"; else order="go java"; fi
-  for peer in $order; do
-    port=$JAVA_PORT; [ "$peer" = go ] && port=$GO_PORT
-    result=$(load $port "$DURATION")
-    echo "$result" >>"$work/$peer.rounds"
-    printf '%-6s %-5s %10s %9s %9s %7s\n' "$r" "$peer" $result
-  done
-done
+rounds rounds wrk_round
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 col() { awk -v c="$2" '{print $c}' "$work/$1.rounds" | median; }
@@ -138,16 +144,7 @@ echo "java RSS peak during start-up and warm-up (JIT compilation): $(awk '{print
 
 echo; echo "## HTTP/2 rounds (h2load: req/s, mean ms, max ms, failed)"
 printf '%-6s %-5s %10s %9s %9s %7s\n' round peer req/s mean_ms max_ms failed
-: >"$work/java.h2"; : >"$work/go.h2"
-for r in $(seq 1 "$ROUNDS"); do
-  if (( r % 2 )); then order="java go"; else order="go java"; fi
-  for peer in $order; do
-    port=$JAVA_PORT; [ "$peer" = go ] && port=$GO_PORT
-    result=$(h2 $port)
-    echo "$result" >>"$work/$peer.h2"
-    printf '%-6s %-5s %10s %9s %9s %7s\n' "$r" "$peer" $result
-  done
-done
+rounds h2 h2
 h2col() { awk -v c="$2" '{print $c}' "$work/$1.h2" | median; }
 echo "java: $(h2col java 1) req/s, mean $(h2col java 2) ms, failed $(awk '{s+=$4} END {print s}' "$work/java.h2")"
 echo "go:   $(h2col go 1) req/s, mean $(h2col go 2) ms, failed $(awk '{s+=$4} END {print s}' "$work/go.h2")"
