@@ -167,7 +167,7 @@ class HostileInputIT {
                                     .setMethod(io.vertx.core.http.HttpMethod.POST).setHost("localhost").setPort(port)
                                     .setURI("/mutate").setTimeout(60_000).putHeader("Content-Type", "application/json"))
                             // body() inside send()'s callback, on the event loop: chained from this thread it can
-                            // come after the answer's bytes and find none (LoopbackWarmUp has the measurement).
+                            // come after the answer's bytes and find none (measured: 5-8 of 30 rounds, an empty 200).
                             .compose(request -> request.send(io.vertx.core.buffer.Buffer.buffer(body)).compose(answer -> {
                                 response.complete(answer);
                                 return answer.body().map(io.vertx.core.buffer.Buffer::toString);
