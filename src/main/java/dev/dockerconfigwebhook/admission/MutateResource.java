@@ -11,7 +11,6 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -29,6 +28,8 @@ public class MutateResource {
 
     /** Where the gate records when a review's headers arrived, for the duration metric. */
     public static final String STARTED_AT = "dockerconfig-webhook.started-at";
+    /** Where the gate records the body's length, from the Content-Length it checked. */
+    public static final String BODY_BYTES = "dockerconfig-webhook.body-bytes";
     /** Bodies up to this size are decided on the event loop. */
     public static final long SMALL_BODY_BYTES = 64 * 1024;
 
@@ -46,12 +47,10 @@ public class MutateResource {
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
     public Uni<Buffer> mutate(InputStream body, RoutingContext route) {
-        Long startedAt = route.get(STARTED_AT);
-        long started = startedAt != null ? startedAt : System.nanoTime();
-        String length = route.request().getHeader(HttpHeaders.CONTENT_LENGTH);
-        Uni<Buffer> answer = Uni.createFrom().item(() -> decide(body, started));
-        return length != null && Long.parseLong(length) <= SMALL_BODY_BYTES ? answer
-                : answer.runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        long startedAt = route.get(STARTED_AT);
+        long bodyBytes = route.get(BODY_BYTES);
+        Uni<Buffer> answer = Uni.createFrom().item(() -> decide(body, startedAt));
+        return bodyBytes <= SMALL_BODY_BYTES ? answer : answer.runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
     private Buffer decide(InputStream body, long started) {

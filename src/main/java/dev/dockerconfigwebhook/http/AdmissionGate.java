@@ -46,8 +46,6 @@ public class AdmissionGate {
 
     private static final Logger LOG = Logger.getLogger(AdmissionGate.class);
 
-    /** Reviews up to this size (ordinary pull secrets are a few KiB) draw on a lane of their own. */
-    static final long SMALL_BODY_BYTES = MutateResource.SMALL_BODY_BYTES;
     /** Inside the API server's 5 s timeout with 2 s left for the decision. */
     static final Duration BUDGET_WAIT = Duration.ofSeconds(3);
     /** Requests waiting for budget at once; each may have a stream window (64 KiB) of unread data. */
@@ -58,8 +56,6 @@ public class AdmissionGate {
     /** Before Quarkus's upload limit (order -2) and everything of REST. */
     static final int ROUTE_ORDER = -10;
     private static final long CANCEL = 0x8;
-    /** How often a review in flight is looked at: the precision of the deadline and of a missed end. */
-    static final Duration CHECK_PERIOD = Duration.ofMillis(500);
 
     private final Vertx vertx;
     private final ReviewMetrics metrics;
@@ -90,12 +86,13 @@ public class AdmissionGate {
     void install(@Observes Router router) {
         router.post("/mutate").order(ROUTE_ORDER).handler(this::admit);
         LOG.infof("memory budget for reviews in flight: %d KiB for reviews up to %d KiB, %d KiB for larger ones; "
-                + "bodies up to %d KiB; review deadline %d s", small.capacity() / 1024, SMALL_BODY_BYTES / 1024,
-                large.capacity() / 1024, maxBodyBytes / 1024, deadlineMillis / 1000);
+                + "bodies up to %d KiB; review deadline %d s", small.capacity() / 1024,
+                MutateResource.SMALL_BODY_BYTES / 1024, large.capacity() / 1024, maxBodyBytes / 1024, deadlineMillis / 1000);
     }
 
     private void admit(RoutingContext ctx) {
-        ctx.put(MutateResource.STARTED_AT, System.nanoTime());
+        long startedAt = System.nanoTime();
+        ctx.put(MutateResource.STARTED_AT, startedAt);
         HttpServerRequest request = ctx.request();
         long declared;
         try {
@@ -117,8 +114,9 @@ public class AdmissionGate {
             refuse(ctx, 413, Outcome.BAD_REQUEST, "request body is larger than " + describe(maxBodyBytes));
             return;
         }
+        ctx.put(MutateResource.BODY_BYTES, declared);
         request.pause();
-        new Exchange(ctx, declared).start();
+        new Exchange(ctx, declared, startedAt).start();
     }
 
     /** Answers a review refused before its body was read; the body is never read. */
@@ -160,19 +158,19 @@ public class AdmissionGate {
         private final HttpServerRequest request;
         private final long declared;
         private final boolean http2;
-        private final long startedAt = System.nanoTime();
         private final Context context = vertx.getOrCreateContext();
-        private final long checkTimer;
+        private final long deadlineTimer;
         private MemoryBudget.Reservation reservation;
         private long waitTimer = -1;
         private boolean finished;
 
-        Exchange(RoutingContext ctx, long declared) {
+        Exchange(RoutingContext ctx, long declared, long startedAt) {
             this.ctx = ctx;
             this.request = ctx.request();
             this.declared = declared;
             this.http2 = request.version() == HttpVersion.HTTP_2;
-            this.checkTimer = vertx.setPeriodic(CHECK_PERIOD.toMillis(), timer -> check());
+            long remaining = deadlineMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
+            this.deadlineTimer = vertx.setTimer(Math.max(1, remaining), timer -> atDeadline());
         }
 
         void start() {
@@ -189,7 +187,7 @@ public class AdmissionGate {
                     if (response.closed()) finish();
                 }
             });
-            MemoryBudget lane = declared <= SMALL_BODY_BYTES ? small : large;
+            MemoryBudget lane = declared <= MutateResource.SMALL_BODY_BYTES ? small : large;
             if (lane.waiting() >= MAX_WAITING) {
                 busy(lane);
                 return;
@@ -228,19 +226,18 @@ public class AdmissionGate {
         }
 
         /**
-         * Every {@link #CHECK_PERIOD}: done once the answer is out (HTTP/2: the stream closed, so its data left the
-         * flow-control window; HTTP/1: handed to the connection), abandoned when the connection or stream closed
-         * first, cut at the deadline. The route's end handlers say the same sooner, but other handlers of the response
-         * can displace them; this never misses.
+         * The deadline, if the end handler above has not ended the exchange: done if the answer is out after all
+         * (another handler of the response can displace the route's end handlers), abandoned if the connection or
+         * stream closed first, otherwise cut.
          */
-        private void check() {
+        private void atDeadline() {
             if (finished) return;
             HttpServerResponse response = ctx.response();
             if (response.ended() && (!http2 || response.closed())) {
                 finish();
             } else if (response.closed()) {
                 abandoned();
-            } else if (System.nanoTime() - startedAt > TimeUnit.MILLISECONDS.toNanos(deadlineMillis)) {
+            } else {
                 cut();
             }
         }
@@ -270,7 +267,7 @@ public class AdmissionGate {
             if (finished) return;
             finished = true;
             if (waitTimer >= 0) vertx.cancelTimer(waitTimer);
-            vertx.cancelTimer(checkTimer);
+            vertx.cancelTimer(deadlineTimer);
             if (reservation != null) reservation.release();
         }
     }
