@@ -3,6 +3,7 @@
 # dockerconfig-webhook-ca, next to the TLS Secret), so any machine and any checkout renews under the same CA.
 #
 #   certs/generate.sh --apply                 # first run: CA + serving certificate; later runs: renew, same CA
+#   certs/generate.sh --apply --namespace NS --release NAME   # the same for Helm release NAME (its names and labels)
 #   certs/generate.sh --apply --new-ca        # CA rotation, step 1: trust a new CA (caBundle, ca.crt); not signing yet
 #   certs/generate.sh --apply --promote-ca    # CA rotation, step 2: sign with the new CA; the old one stays trusted
 #   certs/generate.sh                         # no cluster: the same files in certs/out/ (git-ignored)
@@ -11,7 +12,10 @@
 # caBundle only after it has stopped signing for --retire-after seconds (pods reload the mounted Secret within a
 # minute or two: the kubelet's sync plus webhook.tls.reload-period). Writes go in this order: CA Secret, caBundle,
 # TLS Secret, so the API server trusts a CA before any pod can serve a certificate of it.
-# Exit codes: 0 done; 2 bad arguments, a missing tool, a failed kubectl call or a concurrent change (run again).
+# With self-managed certificates (the default install) the pods renew by themselves; --new-ca then starts a CA
+# rotation early, and the pods finish it after their overlap (webhook.certificates.overlap).
+# Exit codes: 0 done; 2 bad arguments, a missing tool, a failed kubectl call, a concurrent change (run again), or a
+# namespace that holds an install under other names (the message gives the command with those names).
 set -euo pipefail
 
 namespace=dockerconfig-webhook
@@ -26,15 +30,18 @@ out="$(cd "$(dirname "$0")" && pwd)/out"
 apply=false
 new_ca=false
 promote_ca=false
+release=""
+names_given=false
 
 usage() {
   cat <<USAGE
-usage: $0 [--apply] [--new-ca | --promote-ca] [--namespace NS] [--service NAME] [--secret NAME]
+usage: $0 [--apply] [--new-ca | --promote-ca] [--namespace NS] [--release NAME] [--service NAME] [--secret NAME]
           [--ca-secret NAME] [--webhook-config NAME] [--days N] [--ca-days N] [--retire-after SECONDS] [--out DIR]
   --apply           read and write the CA Secret, the TLS Secret and caBundle in the cluster (kubectl's context)
   --new-ca          CA rotation step 1: add a new CA to caBundle and ca.crt; the serving certificate keeps the old CA
   --promote-ca      CA rotation step 2: sign with the CA added by --new-ca; the old CA stays trusted a while
   --namespace       namespace of the Service and Secrets           (default $namespace)
+  --release         the names of Helm release NAME (service, secrets, webhook config), as its NOTES print
   --service         name of the webhook Service                    (default $service)
   --secret          name of the TLS Secret the pods mount          (default $secret)
   --ca-secret       name of the Secret holding the CA (--apply)    (default $ca_secret)
@@ -51,10 +58,11 @@ die() { echo "$*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --namespace) namespace="$2"; shift 2 ;;
-    --service) service="$2"; shift 2 ;;
-    --secret) secret="$2"; shift 2 ;;
-    --ca-secret) ca_secret="$2"; shift 2 ;;
-    --webhook-config) webhook="$2"; shift 2 ;;
+    --release) release="$2"; shift 2 ;;
+    --service) service="$2"; names_given=true; shift 2 ;;
+    --secret) secret="$2"; names_given=true; shift 2 ;;
+    --ca-secret) ca_secret="$2"; names_given=true; shift 2 ;;
+    --webhook-config) webhook="$2"; names_given=true; shift 2 ;;
     --days) days="$2"; shift 2 ;;
     --ca-days) ca_days="$2"; shift 2 ;;
     --retire-after) retire_after="$2"; shift 2 ;;
@@ -74,8 +82,46 @@ if $new_ca && $promote_ca; then die "--new-ca and --promote-ca are two steps: ru
 command -v openssl >/dev/null || die "openssl is required"
 if $apply; then command -v kubectl >/dev/null || die "--apply needs kubectl"; fi
 
+# The chart's names for a release (templates/_helpers.tpl, dcw.fullname and dcw.fit): the release name when it contains
+# the chart's name, else RELEASE-dockerconfig-webhook; over 63 characters, the first 56, a dash and 6 hex of sha256.
+labels="app.kubernetes.io/part-of=dockerconfig-webhook app.kubernetes.io/component=certificates"
+if [ -n "$release" ]; then
+  $names_given && die "--release gives all the names: leave out --service, --secret, --ca-secret and --webhook-config"
+  [[ "$release" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "--release takes a Helm release name (lowercase, digits, - and .)"
+  case "$release" in *dockerconfig-webhook*) fullname="$release" ;; *) fullname="${release}-dockerconfig-webhook" ;; esac
+  if [ ${#fullname} -gt 63 ]; then
+    hash=$(printf '%s' "$fullname" | sha256sum | cut -c1-6)
+    short="${fullname:0:56}"; short="${short%-}"; short="${short%.}"
+    fullname="${short}-${hash}"
+  fi
+  service="$fullname"; secret="${fullname}-tls"; ca_secret="${fullname}-ca"; webhook="$fullname"
+  labels="$labels app.kubernetes.io/instance=$release"
+fi
+
 umask 077
 now=$(date +%s)
+
+# --- another install in this namespace under other names (a Helm release, say): refuse, and say how to reach it.
+if $apply; then
+  installs=$(kubectl -n "$namespace" get deployments -l app.kubernetes.io/part-of=dockerconfig-webhook \
+    -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.metadata.labels.app\.kubernetes\.io/instance}{"\n"}{end}' 2>/dev/null) \
+    || { echo "note: cannot list deployments in ${namespace}; not checking for an install under other names" >&2; installs=""; }
+  if [ -n "$installs" ] && ! printf '%s\n' "$installs" | grep -q "^${service} "; then
+    {
+      echo "namespace ${namespace} holds dockerconfig-webhook under other names than ${service}; nothing was written."
+      echo "run this instead:"
+      while read -r name instance; do
+        [ -n "$name" ] || continue
+        if [ -n "$instance" ]; then
+          echo "  $0 --apply --namespace ${namespace} --release ${instance}"
+        else
+          echo "  $0 --apply --namespace ${namespace} --service ${name} --secret ${name}-tls --ca-secret ${name}-ca --webhook-config ${name}"
+        fi
+      done <<< "$installs"
+    } >&2
+    exit 2
+  fi
+fi
 
 # --- state: ca.crt/ca.key (signs), pending.crt/pending.key (step 1 done), retired.crt + retired-at (trusted a while)
 if $apply; then
@@ -102,9 +148,10 @@ else
 fi
 cd "$state"
 
+cn() { printf '%s' "${1:0:64}"; } # X.509 caps a common name at 64 characters; the SANs carry the full names
 new_ca_pair() { # $1: file prefix
   openssl ecparam -name prime256v1 -genkey -noout -out "$1.key"
-  openssl req -x509 -new -sha256 -key "$1.key" -days "$ca_days" -subj "/CN=${service}-ca/O=$(date -u +%Y%m%dT%H%M%SZ)" \
+  openssl req -x509 -new -sha256 -key "$1.key" -days "$ca_days" -subj "/CN=$(cn "${service}-ca")/O=$(date -u +%Y%m%dT%H%M%SZ)" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$1.crt" 2>/dev/null
 }
 fingerprint() { openssl x509 -in "$1" -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2; }
@@ -199,7 +246,7 @@ extendedKeyUsage=serverAuth
 subjectAltName=DNS:${service},DNS:${service}.${namespace},DNS:${service}.${namespace}.svc,DNS:${service}.${namespace}.svc.cluster.local
 EXT
 openssl ecparam -name prime256v1 -genkey -noout -out tls.key.new
-openssl req -new -sha256 -key tls.key.new -subj "/CN=${service}.${namespace}.svc" -out tls.csr 2>/dev/null
+openssl req -new -sha256 -key tls.key.new -subj "/CN=$(cn "${service}.${namespace}.svc")" -out tls.csr 2>/dev/null
 openssl x509 -req -sha256 -in tls.csr -CA ca.crt -CAkey ca.key -set_serial "0x$(openssl rand -hex 16)" -days "$days" \
   -extfile server.ext -out tls.crt.new 2>/dev/null
 mv tls.key.new tls.key && mv tls.crt.new tls.crt
@@ -241,7 +288,7 @@ if kubectl get mutatingwebhookconfiguration "$webhook" >/dev/null 2>&1; then
     || die "cannot patch caBundle of ${webhook}"
   echo "caBundle of ${webhook}: $(grep -c 'BEGIN CERTIFICATE' ca-bundle.crt) CA certificate(s)"
 else
-  echo "mutatingwebhookconfiguration ${webhook} not found: apply deploy/ (the pods fill in caBundle from ca.crt)"
+  echo "mutatingwebhookconfiguration ${webhook} not found yet: install next (the pods fill in caBundle from ca.crt)"
 fi
 
 kubectl -n "$namespace" create secret generic "$secret" --type=kubernetes.io/tls \
@@ -252,4 +299,7 @@ if kubectl -n "$namespace" get secret "$secret" >/dev/null 2>&1; then
 else
   kubectl create -f tls-secret.yaml >/dev/null || die "cannot create secret ${namespace}/${secret}"
 fi
+# shellcheck disable=SC2086 # one word per label
+kubectl -n "$namespace" label --overwrite secret "$ca_secret" "$secret" $labels >/dev/null \
+  || die "cannot label secrets ${ca_secret} and ${secret}"
 echo "applied: secret ${namespace}/${secret} (tls.crt, tls.key, ca.crt); pods load it within a minute or two"

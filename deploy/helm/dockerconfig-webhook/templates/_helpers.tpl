@@ -3,18 +3,55 @@
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* The name every object derives from: fullnameOverride, the release name, or release-chart. */}}
+{{/*
+A name that fits its Kubernetes limit: base + suffix when short enough, else base cut down, a dash and the first 6
+characters of sha256(base), then the suffix. The hash keeps two long names that share a prefix apart and is the same on
+every render; certs/generate.sh --release computes the same names. Call with (list base suffix limit).
+*/}}
+{{- define "dcw.fit" -}}
+{{- $base := index . 0 }}{{- $suffix := index . 1 }}{{- $limit := index . 2 }}
+{{- if le (len (printf "%s%s" $base $suffix)) $limit }}
+{{- printf "%s%s" $base $suffix }}
+{{- else }}
+{{- $keep := sub (sub $limit (len $suffix)) 7 | int }}
+{{- printf "%s-%s%s" ($base | trunc $keep | trimSuffix "-" | trimSuffix ".") (sha256sum $base | trunc 6) $suffix }}
+{{- end }}
+{{- end }}
+
+{{/* The name every object derives from: fullnameOverride, the release name, or release-chart; at most 63 characters
+(the Service name is a DNS label). */}}
 {{- define "dcw.fullname" -}}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- include "dcw.fit" (list .Values.fullnameOverride "" 63) }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- include "dcw.fit" (list .Release.Name "" 63) }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- include "dcw.fit" (list (printf "%s-%s" .Release.Name $name) "" 63) }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/* The audit CronJob: 52 characters at most, as the Jobs it creates add 11. */}}
+{{- define "dcw.auditName" -}}{{ include "dcw.fit" (list (include "dcw.fullname" .) "-audit" 52) }}{{- end }}
+
+{{/* The webhook's name in the configuration, in API errors ("failed calling webhook ..."): names the release. */}}
+{{- define "dcw.webhookName" -}}{{ include "dcw.fullname" . }}.pullsecrets.dockerconfig-webhook.dev{{- end }}
+
+{{/* Namespaces the webhook never sees, and the audit skips: one list for both. */}}
+{{- define "dcw.excludedNamespaces" -}}
+{{- concat (list "kube-system" .Release.Namespace) .Values.webhook.excludedNamespaces | uniq | join "," }}
+{{- end }}
+
+{{/* webhook.strict, or the top-level strict of chart 0.1.0 (deprecated, still honoured for one release). */}}
+{{- define "dcw.strict" -}}
+{{- if or .Values.webhook.strict .Values.strict }}true{{- else }}false{{- end }}
+{{- end }}
+
+{{/* Labels of the Secrets the pods make: selectable by release, and opted out of every webhook. */}}
+{{- define "dcw.certificateLabels" -}}
+{{- printf "app.kubernetes.io/name=%s,app.kubernetes.io/part-of=dockerconfig-webhook,app.kubernetes.io/component=certificates,%s=true,app.kubernetes.io/instance=%s" (include "dcw.name" .) .Values.webhook.optOutLabel .Release.Name }}
 {{- end }}
 
 {{/* Labels of every object; component is added per object. */}}
@@ -43,3 +80,4 @@ app.kubernetes.io/component: webhook
 {{- end }}
 
 {{- define "dcw.tlsSecret" -}}{{ include "dcw.fullname" . }}-tls{{- end }}
+{{- define "dcw.caSecret" -}}{{ include "dcw.fullname" . }}-ca{{- end }}

@@ -57,6 +57,10 @@ public final class AuditCommand implements Callable<Integer> {
             description = "Namespaces the webhook excludes (default: kube-system,dockerconfig-webhook).")
     Set<String> excludedNamespaces = new LinkedHashSet<>(SecretAudit.DEFAULT_EXCLUDED_NAMESPACES);
 
+    @Option(names = "--opt-out-label", paramLabel = "KEY",
+            description = "The webhook's opt-out label: Secrets with KEY=true are skipped (default: " + SecretAudit.SKIP_LABEL + ").")
+    String optOutLabel = SecretAudit.SKIP_LABEL;
+
     @Option(names = "--page-size", paramLabel = "N", description = "Secrets per list request (default: 500).")
     int pageSize = 500;
 
@@ -142,7 +146,8 @@ public final class AuditCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this), "--page-size must be at least 1");
         }
         Mode mode = !fix ? Mode.REPORT : dryRun ? Mode.DRY_RUN : Mode.FIX;
-        SecretAudit.Options options = new SecretAudit.Options(namespace, mode, includeSkipped, excludedNamespaces, pageSize);
+        SecretAudit.Options options = new SecretAudit.Options(namespace, mode, includeSkipped, excludedNamespaces,
+                optOutLabel, pageSize);
         Map<Status, Integer> counts = new EnumMap<>(Status.class);
         try (KubernetesClient client = clients.get(); Report report = output.equals("json") ? new JsonReport(out) : new TextReport(out)) {
             new SecretAudit(client, options).run(secret -> {

@@ -5,6 +5,7 @@ import dev.dockerconfigwebhook.core.Findings;
 import dev.dockerconfigwebhook.core.FixResult;
 import dev.dockerconfigwebhook.core.PullSecretFixer;
 import dev.dockerconfigwebhook.core.PullSecretType;
+import dev.dockerconfigwebhook.observability.LogText;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretList;
@@ -26,7 +27,7 @@ import java.util.function.Consumer;
  */
 public final class SecretAudit {
 
-    /** Labels and namespaces the webhook configuration skips (deploy/base/mutatingwebhookconfiguration.yaml). */
+    /** The opt-out label and namespaces the webhook configuration skips by default (deploy/base, the chart). */
     public static final String SKIP_LABEL = "dockerconfig-webhook/skip";
     public static final String ESO_LABEL = "reconcile.external-secrets.io/managed";
     public static final Set<String> DEFAULT_EXCLUDED_NAMESPACES = Set.of("kube-system", "dockerconfig-webhook");
@@ -65,8 +66,12 @@ public final class SecretAudit {
     public record RegistryReport(Finding finding, Status status) {
     }
 
+    /** {@code optOutLabel}: a Secret with this label set to "true" is skipped, as the webhook's objectSelector does. */
     public record Options(String namespace, Mode mode, boolean includeSkipped, Set<String> excludedNamespaces,
-            int pageSize) {
+            String optOutLabel, int pageSize) {
+        public Options(String namespace, Mode mode, boolean includeSkipped, Set<String> excludedNamespaces, int pageSize) {
+            this(namespace, mode, includeSkipped, excludedNamespaces, SKIP_LABEL, pageSize);
+        }
     }
 
     /**
@@ -170,8 +175,8 @@ public final class SecretAudit {
             return null;
         }
         Map<String, String> labels = secret.getMetadata().getLabels() == null ? Map.of() : secret.getMetadata().getLabels();
-        if ("true".equals(labels.get(SKIP_LABEL))) {
-            return "labelled " + SKIP_LABEL + "=true";
+        if ("true".equals(labels.get(options.optOutLabel()))) {
+            return "labelled " + LogText.safe(options.optOutLabel()) + "=true";
         }
         if (labels.containsKey(ESO_LABEL)) {
             return "managed by External Secrets Operator (fix the ExternalSecret template)";

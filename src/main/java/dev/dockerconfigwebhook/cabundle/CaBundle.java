@@ -41,16 +41,21 @@ public final class CaBundle {
     }
 
     /**
-     * @param caBundle   the webhook's current {@code caBundle} (PEM), empty or null when unset
-     * @param served     the certificate this pod serves
-     * @param mountedCas the certificates of the mounted {@code ca.crt}, in file order
+     * @param caBundle     the webhook's current {@code caBundle} (PEM), empty or null when unset
+     * @param served       the certificate this pod serves
+     * @param mountedCas   the certificates of {@code ca.crt}, in file order
+     * @param trustEveryCa add every CA of {@code ca.crt} that is missing even while the served certificate is trusted:
+     *                     with self-managed certificates a new CA is in {@code ca.crt} before anything is signed with
+     *                     it, and must reach caBundle before it does
      */
-    public static Verdict judge(byte[] caBundle, X509Certificate served, List<X509Certificate> mountedCas) {
+    public static Verdict judge(byte[] caBundle, X509Certificate served, List<X509Certificate> mountedCas,
+            boolean trustEveryCa) {
         List<X509Certificate> trusted = parse(caBundle);
-        if (issuedByAny(served, trusted)) {
+        boolean servedTrusted = issuedByAny(served, trusted);
+        if (servedTrusted && (!trustEveryCa || containsAll(trusted, mountedCas))) {
             return new Trusted();
         }
-        if (!issuedByAny(served, mountedCas)) {
+        if (!servedTrusted && !issuedByAny(served, mountedCas)) {
             return new CannotHeal(mountedCas.isEmpty() ? "ca.crt has no certificate"
                     : "no certificate in ca.crt issued the serving certificate");
         }
@@ -68,6 +73,13 @@ public final class CaBundle {
             }
         }
         return new Heal(pem.toString().getBytes(StandardCharsets.US_ASCII), added);
+    }
+
+    private static boolean containsAll(List<X509Certificate> certificates, List<X509Certificate> wanted) {
+        for (X509Certificate one : wanted) {
+            if (!contains(certificates, one)) return false;
+        }
+        return true;
     }
 
     /** The certificates of a PEM bundle; an unparseable bundle trusts nothing (the API server could not use it either). */

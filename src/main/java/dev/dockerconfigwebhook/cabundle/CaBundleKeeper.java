@@ -15,10 +15,6 @@ import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,8 +32,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Every {@code webhook.ca-bundle.check-period} it reads the one configuration named
  * {@code webhook.ca-bundle.configuration} (RBAC allows nothing else: {@code get} and {@code update} on that name) and,
- * where a webhook's bundle does not trust the served certificate, appends the CAs of the mounted {@code ca.crt}
- * ({@link CaBundle#judge}). The update carries the resourceVersion it read: a concurrent change wins and is looked at
+ * where a webhook's bundle does not trust the served certificate, appends the CAs of its {@code ca.crt}
+ * ({@link CaBundle#judge}; with self-managed certificates every CA of it, so a new CA is trusted before it signs). The update carries the resourceVersion it read: a concurrent change wins and is looked at
  * again next period. It talks to the API server through the Quarkus-managed fabric8 client (in-cluster configuration,
  * service-account tokens re-read as the kubelet rotates them), created only when the keeper is on. It never removes a CA (see {@link CaBundle}). {@code webhook.ca-bundle.keep=false} turns it off.
  */
@@ -50,7 +46,7 @@ public class CaBundleKeeper {
     private final Instance<KubernetesClient> clients;
     private final boolean keep;
     private final String configurationName;
-    private final Path caFile;
+    private final boolean selfManaged;
     private final Duration period;
     private ScheduledExecutorService checker;
     /** The last state logged: each distinct one is said once, not every period. */
@@ -59,13 +55,13 @@ public class CaBundleKeeper {
     public CaBundleKeeper(ServingCertificate serving, Instance<KubernetesClient> clients,
             @ConfigProperty(name = "webhook.ca-bundle.keep", defaultValue = "true") boolean keep,
             @ConfigProperty(name = "webhook.ca-bundle.configuration", defaultValue = "dockerconfig-webhook") String configurationName,
-            @ConfigProperty(name = "webhook.tls.ca", defaultValue = "/etc/webhook/tls/ca.crt") String caFile,
+            @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") String source,
             @ConfigProperty(name = "webhook.ca-bundle.check-period", defaultValue = "10s") Duration period) {
         this.serving = serving;
         this.clients = clients;
         this.keep = keep;
         this.configurationName = configurationName;
-        this.caFile = Path.of(caFile);
+        this.selfManaged = ServingCertificate.Source.of(source) == ServingCertificate.Source.SELF;
         this.period = period;
     }
 
@@ -101,15 +97,7 @@ public class CaBundleKeeper {
         if (served.isEmpty()) {
             return; // not serving anything yet: nothing to be trusted for (readiness says why)
         }
-        List<X509Certificate> mounted;
-        try {
-            mounted = CaBundle.parse(Files.readAllBytes(caFile));
-        } catch (NoSuchFileException e) {
-            mounted = List.of();
-        } catch (IOException e) {
-            say("ca-unreadable", "caBundle cannot be checked: " + caFile + " is unreadable");
-            return;
-        }
+        List<X509Certificate> mounted = serving.caCertificates();
         KubernetesClient client = clients.get();
         MutatingWebhookConfiguration configuration;
         try {
@@ -131,7 +119,7 @@ public class CaBundleKeeper {
             WebhookClientConfig clientConfig = webhook.getClientConfig();
             String current = clientConfig.getCaBundle();
             byte[] bundle = current == null || current.isEmpty() ? new byte[0] : decode(current);
-            CaBundle.Verdict verdict = CaBundle.judge(bundle, served.get(), mounted);
+            CaBundle.Verdict verdict = CaBundle.judge(bundle, served.get(), mounted, selfManaged);
             if (verdict instanceof CaBundle.Heal heal) {
                 clientConfig.setCaBundle(Base64.getEncoder().encodeToString(heal.bundle()));
                 added += heal.added();
@@ -140,8 +128,8 @@ public class CaBundleKeeper {
             }
         }
         if (!unhealable.isEmpty()) {
-            say("cannot:" + unhealable, "caBundle does not trust the serving certificate and " + caFile
-                    + " cannot fix it (" + String.join("; ", unhealable) + ")");
+            say("cannot:" + unhealable, "caBundle does not trust the serving certificate and its ca.crt "
+                    + "cannot fix it (" + String.join("; ", unhealable) + ")");
         }
         if (added == 0) {
             if (unhealable.isEmpty()) say("trusted", null);
@@ -151,8 +139,8 @@ public class CaBundleKeeper {
             // An update, not a patch: it carries the resourceVersion read above, so a concurrent change fails with 409.
             client.resource(configuration).update();
             lastState = "healed";
-            LOG.infof("caBundle of MutatingWebhookConfiguration %s did not trust the serving certificate: added %d CA "
-                    + "certificate(s) from %s", LogText.safe(configurationName), added, caFile);
+            LOG.infof("caBundle of MutatingWebhookConfiguration %s did not trust the serving certificate or a CA of its "
+                    + "ca.crt: added %d CA certificate(s)", LogText.safe(configurationName), added);
         } catch (KubernetesClientException e) {
             reportApiError("update", e);
         }
@@ -165,7 +153,7 @@ public class CaBundleKeeper {
             return;
         }
         String what = switch (code) {
-            case -1, 0 -> "API server unreachable (" + rootCause(e) + ")";
+            case -1, 0 -> "API server unreachable (" + LogText.rootCauseType(e) + ")";
             case 401, 403 -> "forbidden: the pod's service account needs get and update on "
                     + "mutatingwebhookconfigurations/" + LogText.safe(configurationName)
                     + " (deploy/base/rbac.yaml), or set webhook.ca-bundle.keep=false";
@@ -173,13 +161,6 @@ public class CaBundleKeeper {
         };
         say(verb + ":" + code, "caBundle cannot be checked (" + verb + " MutatingWebhookConfiguration "
                 + LogText.safe(configurationName) + "): " + what + "; retrying every period");
-    }
-
-    /** The innermost cause's type: a message could carry a URL with credentials in it. */
-    private static String rootCause(Throwable e) {
-        Throwable cause = e;
-        while (cause.getCause() != null && cause.getCause() != cause) cause = cause.getCause();
-        return cause.getClass().getSimpleName();
     }
 
     /** Logs {@code message} when the state differs from the last one logged; null only records the state. */

@@ -65,4 +65,11 @@ public final class LogText {
         return Character.isISOControl(c) || Character.isSurrogate(c) || type == Character.LINE_SEPARATOR
                 || type == Character.PARAGRAPH_SEPARATOR || type == Character.FORMAT;
     }
+
+    /** The innermost cause's type, for a log line: a message could carry a URL with credentials in it. */
+    public static String rootCauseType(Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause) cause = cause.getCause();
+        return cause.getClass().getSimpleName();
+    }
 }

@@ -5,7 +5,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.PemKeyCertOptions;
+import dev.dockerconfigwebhook.observability.LogText;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -14,28 +16,34 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.X509KeyManager;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.PrivateKey;
-import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The webhook's serving certificate: the PEM files {@code webhook.tls.cert} and {@code webhook.tls.key}, re-read
- * every {@code webhook.tls.reload-period} and swapped into {@link ReloadingKeyManager} only when their content changed
- * and they form a valid pair.
+ * The webhook's serving certificate, swapped into {@link ReloadingKeyManager} only when its content changed and it
+ * forms a valid pair. Where it comes from is {@code webhook.certificates.source}:
+ * <ul>
+ * <li>{@code files}: the PEM files {@code webhook.tls.cert}, {@code webhook.tls.key} and {@code webhook.tls.ca}
+ * (a mounted Secret made by certs/generate.sh or cert-manager), re-read every {@code webhook.tls.reload-period};</li>
+ * <li>{@code self}: whatever the pods' own issuer ({@code certificates.SelfManagedCertificates}) {@link #offer}s from
+ * the TLS Secret it keeps; nothing is read from disk.</li>
+ * </ul>
  *
  * <p>Missing, unreadable or mismatched files never stop the process: it stays up and not ready (the readiness check
  * names the file and the problem), logs one line per distinct problem, keeps checking, and becomes ready once a valid
@@ -54,21 +62,38 @@ public class ServingCertificate {
     private final Vertx vertx;
     private final Path cert;
     private final Path key;
+    private final Path ca;
     private final ReloadingKeyManager keyManager;
     private final ScheduledExecutorService reloader;
+    private volatile List<X509Certificate> caCertificates = List.of();
     /** The content last looked at, loaded or not: each distinct problem is logged once. */
     private volatile byte[] seenDigest;
+    private volatile byte[] servedDigest;
     private volatile X509Certificate served;
     private volatile String problem;
 
+    /** Files: {@code ca.crt} next to the certificate file, as in a mounted Secret. */
+    ServingCertificate(Vertx vertx, String cert, String key, Duration reloadPeriod) {
+        this(vertx, cert, key, Path.of(cert).resolveSibling("ca.crt").toString(), reloadPeriod, Source.FILES.name);
+    }
+
+    @Inject
     public ServingCertificate(Vertx vertx,
             @ConfigProperty(name = "webhook.tls.cert") String cert,
             @ConfigProperty(name = "webhook.tls.key") String key,
-            @ConfigProperty(name = "webhook.tls.reload-period", defaultValue = "30s") Duration reloadPeriod) {
+            @ConfigProperty(name = "webhook.tls.ca", defaultValue = "/etc/webhook/tls/ca.crt") String ca,
+            @ConfigProperty(name = "webhook.tls.reload-period", defaultValue = "30s") Duration reloadPeriod,
+            @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") String source) {
         this.vertx = vertx;
         this.cert = Path.of(cert);
         this.key = Path.of(key);
+        this.ca = Path.of(ca);
         this.keyManager = new ReloadingKeyManager(null);
+        if (Source.of(source) == Source.SELF) {
+            this.reloader = null;
+            this.problem = "waiting for the first self-managed certificate (webhook.certificates.source=self)";
+            return;
+        }
         reloadIfChanged();
         this.reloader = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "serving-certificate-reload");
@@ -89,9 +114,62 @@ public class ServingCertificate {
         return Optional.ofNullable(served);
     }
 
-    /** Why the files on disk are not what is served (missing, unreadable, not PEM, mismatched), if they are not. */
+    /** Why the certificate offered is not what is served (missing, unreadable, not PEM, mismatched), if it is not. */
     public Optional<String> problem() {
         return Optional.ofNullable(problem);
+    }
+
+    /**
+     * The CA certificates the served certificate chains to, as its source gives them (ca.crt: the signing CA, one
+     * waiting to sign and retired ones still trusted); empty when the source has none.
+     */
+    public List<X509Certificate> caCertificates() {
+        return caCertificates;
+    }
+
+    /** When the first CA of {@link #caCertificates()} to expire does, if there is one. */
+    public Optional<java.time.Instant> earliestCaNotAfter() {
+        return caCertificates.stream().map(c -> c.getNotAfter().toInstant()).min(java.time.Instant::compareTo);
+    }
+
+    /** The two values of {@code webhook.certificates.source}. */
+    public enum Source {
+        FILES("files"), SELF("self");
+
+        public final String name;
+
+        Source(String name) {
+            this.name = name;
+        }
+
+        public static Source of(String value) {
+            for (Source source : values()) {
+                if (source.name.equals(value)) return source;
+            }
+            throw new IllegalArgumentException("webhook.certificates.source must be files or self, not "
+                    + LogText.safe(value));
+        }
+    }
+
+    /**
+     * A certificate, its key and its CA bundle as PEM, from somewhere other than the files: loaded when it differs
+     * from the last one offered and forms a valid pair. {@code origin} names where it came from in messages.
+     */
+    public void offer(byte[] certPem, byte[] keyPem, byte[] caPem, String origin) {
+        accept(Pem.of(certPem, keyPem, caPem, origin + " tls.crt", origin + " tls.key"));
+    }
+
+    /** The source cannot give a certificate now ({@code why} names the problem, never content); a loaded one stays. */
+    public synchronized void unavailable(String why) {
+        if (why.equals(problem)) {
+            return;
+        }
+        problem = why;
+        if (served == null) {
+            LOG.warnf("serving certificate not loaded: %s; not ready, trying again every period", why);
+        } else {
+            LOG.warnf("serving certificate cannot be refreshed: %s; still serving the loaded one", why);
+        }
     }
 
     /** Re-reads the files; loads them when their content changed and they form a valid pair. */
@@ -109,6 +187,15 @@ public class ServingCertificate {
             report(null, "cannot read the certificate files (" + e.getClass().getSimpleName() + ")");
             return;
         }
+        accept(pem);
+    }
+
+    private synchronized void accept(Pem pem) {
+        if (Arrays.equals(pem.digest(), servedDigest)) {
+            problem = null; // the source is back, with what is served
+            seenDigest = servedDigest;
+            return;
+        }
         if (Arrays.equals(pem.digest(), seenDigest)) {
             return;
         }
@@ -117,16 +204,19 @@ public class ServingCertificate {
             X509Certificate leaf = next.leaf();
             keyManager.replace(next.manager());
             seenDigest = pem.digest();
+            servedDigest = pem.digest();
             served = leaf;
+            caCertificates = parseCertificates(pem.ca());
             problem = null;
-            LOG.infof("serving certificate loaded: subject=%s notAfter=%s", leaf.getSubjectX500Principal().getName(),
-                    leaf.getNotAfter().toInstant());
+            LOG.infof("serving certificate loaded: subject=%s notAfter=%s caNotAfter=%s",
+                    LogText.safe(leaf.getSubjectX500Principal().getName()), leaf.getNotAfter().toInstant(),
+                    earliestCaNotAfter().map(Object::toString).orElse("none (no ca.crt)"));
         } catch (InvalidPairException e) {
             report(pem.digest(), e.getMessage());
         }
     }
 
-    private void report(byte[] digest, String what) {
+    private synchronized void report(byte[] digest, String what) {
         if (digest == null && what.equals(problem)) {
             return; // the same missing file, period after period: said once
         }
@@ -135,24 +225,49 @@ public class ServingCertificate {
         if (served == null) {
             LOG.warnf("serving certificate not loaded: %s; not ready, checking again every period", what);
         } else {
-            LOG.warnf("serving certificate files changed but cannot be loaded: %s; still serving the previous one", what);
+            LOG.warnf("serving certificate changed but cannot be loaded: %s; still serving the previous one", what);
         }
     }
 
-    /** The two files as read once: what is hashed is exactly what is loaded. */
-    private record Pem(byte[] cert, byte[] key, byte[] digest) {
+    /** The PEM as read once: what is hashed is exactly what is loaded; the names say where each part came from. */
+    private record Pem(byte[] cert, byte[] key, byte[] ca, byte[] digest, String certName, String keyName) {
+        static Pem of(byte[] cert, byte[] key, byte[] ca, String certName, String keyName) {
+            try {
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                for (byte[] part : new byte[][] {cert, key, ca}) {
+                    sha.update(ByteBuffer.allocate(4).putInt(part.length).flip());
+                    sha.update(part);
+                }
+                return new Pem(cert, key, ca, sha.digest(), certName, keyName);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is part of every JDK", e);
+            }
+        }
     }
 
     private Pem read() throws IOException {
         byte[] certBytes = Files.readAllBytes(cert);
         byte[] keyBytes = Files.readAllBytes(key);
+        byte[] caBytes;
         try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(certBytes);
-            sha.update(keyBytes);
-            return new Pem(certBytes, keyBytes, sha.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+            caBytes = Files.readAllBytes(ca);
+        } catch (IOException e) {
+            caBytes = new byte[0]; // optional: without it the caBundle keeper has nothing to add
+        }
+        return Pem.of(certBytes, keyBytes, caBytes, fileName(cert), fileName(key));
+    }
+
+    /** The certificates of a PEM bundle; an unparseable bundle gives none. */
+    private static List<X509Certificate> parseCertificates(byte[] pem) {
+        if (pem.length == 0) return List.of();
+        try {
+            List<X509Certificate> certificates = new ArrayList<>();
+            for (var c : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
+                certificates.add((X509Certificate) c);
+            }
+            return List.copyOf(certificates);
+        } catch (CertificateException | RuntimeException e) {
+            return List.of();
         }
     }
 
@@ -173,7 +288,7 @@ public class ServingCertificate {
             leaf = (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(files.cert()));
         } catch (CertificateException | RuntimeException e) {
-            throw new InvalidPairException(fileName(cert) + ": no PEM certificate");
+            throw new InvalidPairException(files.certName() + ": no PEM certificate");
         }
         X509KeyManager manager;
         try {
@@ -184,44 +299,17 @@ public class ServingCertificate {
                 if (candidate instanceof X509KeyManager) manager = (X509KeyManager) candidate;
             }
         } catch (Exception e) {
-            throw new InvalidPairException(fileName(key) + ": no usable PEM private key");
+            throw new InvalidPairException(files.keyName() + ": no usable PEM private key");
         }
         String alias = manager == null ? null : aliasOf(manager);
         if (alias == null) {
-            throw new InvalidPairException(fileName(key) + ": no usable PEM private key");
+            throw new InvalidPairException(files.keyName() + ": no usable PEM private key");
         }
-        if (!belongTogether(manager.getPrivateKey(alias), leaf)) {
-            throw new InvalidPairException(fileName(cert) + " and " + fileName(key) + " are not a pair "
+        if (KeyMatch.check(manager.getPrivateKey(alias), leaf) == KeyMatch.DIFFERENT) {
+            throw new InvalidPairException(files.certName() + " and " + files.keyName() + " are not a pair "
                     + "(the key does not match the certificate)");
         }
         return new Loaded(manager, leaf);
-    }
-
-    /** Signs with the key and verifies with the certificate: the only proof that they belong together. */
-    private static boolean belongTogether(PrivateKey privateKey, X509Certificate certificate) {
-        String algorithm = switch (privateKey.getAlgorithm()) {
-            case "RSA" -> "SHA256withRSA";
-            case "EC" -> "SHA256withECDSA";
-            case "EdDSA", "Ed25519" -> "Ed25519";
-            case "Ed448" -> "Ed448";
-            default -> null;
-        };
-        if (algorithm == null) {
-            return true; // a key type this check does not know; the handshake is the judge
-        }
-        try {
-            byte[] probe = "dockerconfig-webhook key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            Signature signer = Signature.getInstance(algorithm);
-            signer.initSign(privateKey);
-            signer.update(probe);
-            byte[] signature = signer.sign();
-            Signature verifier = Signature.getInstance(algorithm);
-            verifier.initVerify(certificate.getPublicKey());
-            verifier.update(probe);
-            return verifier.verify(signature);
-        } catch (Exception e) {
-            return false; // e.g. an EC key with an RSA certificate
-        }
     }
 
     private static String fileName(Object path) {
@@ -237,6 +325,6 @@ public class ServingCertificate {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        reloader.shutdownNow();
+        if (reloader != null) reloader.shutdownNow();
     }
 }

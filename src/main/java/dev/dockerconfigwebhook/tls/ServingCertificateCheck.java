@@ -34,6 +34,7 @@ public class ServingCertificateCheck implements HealthCheck {
         Instant notAfter = certificate.get().getNotAfter().toInstant();
         response.withData("subject", certificate.get().getSubjectX500Principal().getName())
                 .withData("notAfter", notAfter.toString());
+        serving.earliestCaNotAfter().ifPresent(ca -> response.withData("caNotAfter", ca.toString()));
         return Instant.now().isBefore(notAfter) ? response.up().build()
                 : response.down().withData("reason", "serving certificate expired").build();
     }

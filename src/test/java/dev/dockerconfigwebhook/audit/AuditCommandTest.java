@@ -131,6 +131,17 @@ class AuditCommandTest {
     }
 
     @Test
+    void aCustomOptOutLabelIsTheOneSkipped() {
+        // The chart passes webhook.optOutLabel here: the default label then means nothing to the webhook, nor to the audit.
+        create("team-a", "custom-opt-out", "kubernetes.io/dockerconfigjson", ".dockerconfigjson", STALE,
+                Map.of("example.com/no-fix", "true"));
+        Run run = audit("--opt-out-label", "example.com/no-fix", "--fix");
+        assertTrue(run.out().contains("skipped\tteam-a/custom-opt-out\tlabelled example.com/no-fix=true"), run.out());
+        assertEquals(STALE, document("team-a", "custom-opt-out"));
+        assertEquals(FIXED, document("team-b", "opted-out"), "the default label is not an opt-out any more");
+    }
+
+    @Test
     void namespaceScopeAndJsonOutput() throws Exception {
         Run run = audit("--namespace", "team-b", "--output", "json");
         assertEquals(AuditCommand.FINDINGS, run.exit(), run.err());

@@ -47,7 +47,11 @@ class CaBundleTest {
         servedByB = certificate(Files.readString(tmp.resolve("b/tls.crt")));
     }
 
-    record Case(String bundle, X509Certificate served, String mounted, Function<CaBundle.Verdict, String> check) {
+    record Case(String bundle, X509Certificate served, String mounted, boolean trustEveryCa,
+            Function<CaBundle.Verdict, String> check) {
+        Case(String bundle, X509Certificate served, String mounted, Function<CaBundle.Verdict, String> check) {
+            this(bundle, served, mounted, false, check);
+        }
     }
 
     /** Cases are built after {@link #makeCertificates()}: JUnit runs @BeforeAll before it asks for arguments. */
@@ -68,6 +72,13 @@ class CaBundleTest {
                 Arguments.of("ca.crt that did not issue the served certificate cannot heal", new Case("", servedByA, caB,
                         verdict -> verdict instanceof CaBundle.CannotHeal c && c.reason().contains("no certificate in ca.crt issued")
                                 ? null : "expected CannotHeal, got " + verdict)),
+                Arguments.of("files: a new CA in ca.crt waits until the served certificate needs it",
+                        new Case(caA, servedByA, caA + caB,
+                                verdict -> verdict instanceof CaBundle.Trusted ? null : "expected Trusted, got " + verdict)),
+                Arguments.of("self-managed: a new CA in ca.crt is trusted before anything is signed with it",
+                        new Case(caA, servedByA, caA + caB, true, verdict -> healedTo(verdict, List.of(caA, caB), 1))),
+                Arguments.of("self-managed: every CA already there", new Case(caB + caA, servedByA, caA + caB, true,
+                        verdict -> verdict instanceof CaBundle.Trusted ? null : "expected Trusted, got " + verdict)),
                 Arguments.of("missing ca.crt cannot heal", new Case("", servedByB, "",
                         verdict -> verdict instanceof CaBundle.CannotHeal c && c.reason().contains("no certificate")
                                 ? null : "expected CannotHeal, got " + verdict)));
@@ -77,7 +88,7 @@ class CaBundleTest {
     @MethodSource("cases")
     void judges(String name, Case c) {
         List<X509Certificate> mounted = CaBundle.parse(c.mounted().getBytes(StandardCharsets.US_ASCII));
-        CaBundle.Verdict verdict = CaBundle.judge(c.bundle().getBytes(StandardCharsets.US_ASCII), c.served(), mounted);
+        CaBundle.Verdict verdict = CaBundle.judge(c.bundle().getBytes(StandardCharsets.US_ASCII), c.served(), mounted, c.trustEveryCa());
         String problem = c.check().apply(verdict);
         assertEquals(null, problem, name);
     }
@@ -86,8 +97,10 @@ class CaBundleTest {
     @MethodSource("cases")
     void aHealedBundleIsTrustedOnTheNextLook(String name, Case c) {
         List<X509Certificate> mounted = CaBundle.parse(c.mounted().getBytes(StandardCharsets.US_ASCII));
-        if (CaBundle.judge(c.bundle().getBytes(StandardCharsets.US_ASCII), c.served(), mounted) instanceof CaBundle.Heal heal) {
-            assertInstanceOf(CaBundle.Trusted.class, CaBundle.judge(heal.bundle(), c.served(), mounted), "idempotent");
+        if (CaBundle.judge(c.bundle().getBytes(StandardCharsets.US_ASCII), c.served(), mounted, c.trustEveryCa())
+                instanceof CaBundle.Heal heal) {
+            assertInstanceOf(CaBundle.Trusted.class, CaBundle.judge(heal.bundle(), c.served(), mounted, c.trustEveryCa()),
+                    "idempotent");
         }
     }
 

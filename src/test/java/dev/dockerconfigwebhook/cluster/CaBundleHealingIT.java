@@ -79,7 +79,7 @@ class CaBundleHealingIT {
         assertPullSecretFixed("after-reapply");
 
         String log = Files.readString(LOG);
-        assertTrue(log.contains("did not trust the serving certificate: added 1 CA certificate(s)"), log);
+        assertTrue(log.contains("did not trust the serving certificate or a CA of its ca.crt: added 1 CA certificate(s)"), log);
         assertFalse(log.contains("Exception"), "no stack trace: " + log);
     }
 

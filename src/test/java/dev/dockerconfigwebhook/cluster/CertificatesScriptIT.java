@@ -144,8 +144,51 @@ class CertificatesScriptIT {
         api.kubectl("delete", "mutatingwebhookconfiguration", c.webhook);
         RealApiServer.Run run = c.generate(checkout("x"));
         assertEquals(0, run.exit(), run.output());
-        assertTrue(run.output().contains("not found: apply deploy/"), run.output());
+        assertTrue(run.output().contains("not found yet: install next"), run.output());
         assertTrue(c.secretCaCrt().contains("BEGIN CERTIFICATE"));
+    }
+
+    @Test
+    void aHelmReleaseUnderOtherNamesIsRefusedWithTheCommandForItAndReachedWithRelease() throws Exception {
+        String namespace = "certs-helm";
+        assertEquals(0, api.kubectl("create", "namespace", namespace).exit());
+        // What `helm install acme` leaves in the namespace: a Deployment named after the release, labelled with it.
+        RealApiServer.Run deployment = api.kubectlWithInput("""
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: acme-dockerconfig-webhook
+                  namespace: %s
+                  labels: {app.kubernetes.io/part-of: dockerconfig-webhook, app.kubernetes.io/instance: acme}
+                spec:
+                  selector: {matchLabels: {app: x}}
+                  template:
+                    metadata: {labels: {app: x}}
+                    spec: {containers: [{name: x, image: x}]}
+                """.formatted(namespace), "create", "-f", "-");
+        assertEquals(0, deployment.exit(), deployment.output());
+        Path checkout = checkout("helm");
+
+        RealApiServer.Run defaults = api.run(checkout, Map.of(), "bash", "certs/generate.sh", "--apply", "--namespace", namespace);
+        assertEquals(2, defaults.exit(), defaults.output());
+        assertTrue(defaults.output().contains("certs/generate.sh --apply --namespace " + namespace + " --release acme"),
+                defaults.output());
+        assertEquals(List.of(), client.secrets().inNamespace(namespace).list().getItems(), "nothing was written");
+
+        RealApiServer.Run release = api.run(checkout, Map.of(), "bash", "certs/generate.sh", "--apply", "--namespace",
+                namespace, "--release", "acme");
+        assertEquals(0, release.exit(), release.output());
+        for (String name : List.of("acme-dockerconfig-webhook-tls", "acme-dockerconfig-webhook-ca")) {
+            Secret secret = client.secrets().inNamespace(namespace).withName(name).get();
+            assertEquals("acme", secret.getMetadata().getLabels().get("app.kubernetes.io/instance"),
+                    name + " is selected by the release's uninstall");
+        }
+        String served = new String(Base64.getDecoder().decode(client.secrets().inNamespace(namespace)
+                .withName("acme-dockerconfig-webhook-tls").get().getData().get("tls.crt")), StandardCharsets.US_ASCII);
+        Path leaf = Files.writeString(tmp.resolve("acme.crt"), served);
+        Process subject = new ProcessBuilder("openssl", "x509", "-in", leaf.toString(), "-noout", "-subject").start();
+        String text = new String(subject.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertTrue(text.contains("acme-dockerconfig-webhook." + namespace + ".svc"), text);
     }
 
     /** A copy of the repository's certs/ in its own folder: a machine with a fresh clone and nothing else. */

@@ -49,6 +49,29 @@ class CertsScriptTest {
                 Files.getPosixFilePermissions(out.resolve("tls.key")), "keys are private to their owner");
     }
 
+    /** --release gives the chart's names, hashed the chart's way when long: the certificate is for the chart's Service. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "release {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"acme", "team-dockerconfig-webhook",
+            "a-release-name-of-exactly-fifty-three-characters-long"})
+    void releaseNamesAreTheChartsNames(String release) throws Exception {
+        Path out = tmp.resolve(release);
+        Run run = generate(Map.of(), "--out", out.toString(), "--namespace", "ns1", "--release", release);
+        assertEquals(0, run.exit(), run.output());
+        String service = Manifests.of(new com.marcnuri.helm.Helm(HelmChartTest.CHART).template().withName(release)
+                .withNamespace("ns1").withKubeVersion(HelmChartTest.KUBE_VERSION).call())
+                .one(io.fabric8.kubernetes.api.model.Service.class).getMetadata().getName();
+        String sans = openssl("x509", "-in", out.resolve("tls.crt").toString(), "-noout", "-ext", "subjectAltName").output();
+        assertTrue(sans.contains("DNS:" + service + ", DNS:" + service + ".ns1, DNS:" + service + ".ns1.svc,"), sans);
+        assertTrue(service.length() <= 63, service);
+    }
+
+    @Test
+    void releaseAndSingleNamesDoNotMix() throws Exception {
+        Run run = generate(Map.of(), "--out", tmp.resolve("x").toString(), "--release", "acme", "--service", "other");
+        assertEquals(2, run.exit(), run.output());
+        assertTrue(run.output().contains("--release gives all the names"), run.output());
+    }
+
     @Test
     void runningAgainRenewsTheServingCertificateUnderTheSameCa() throws Exception {
         Path out = tmp.resolve("out");

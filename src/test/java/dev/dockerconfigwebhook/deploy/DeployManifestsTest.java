@@ -3,6 +3,7 @@ package dev.dockerconfigwebhook.deploy;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -20,6 +21,8 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import org.junit.jupiter.api.Test;
@@ -58,8 +61,8 @@ class DeployManifestsTest {
 
     /** Shared with HelmChartTest (which renders no Namespace: Helm's --create-namespace makes it). */
     static void assertWebhookObjectsWithConsistentLabels(Manifests m) {
-        Set<String> kinds = new java.util.HashSet<>(Set.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment",
-                "Service", "PodDisruptionBudget", "NetworkPolicy", "MutatingWebhookConfiguration"));
+        Set<String> kinds = new java.util.HashSet<>(Set.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
+                "RoleBinding", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "MutatingWebhookConfiguration"));
         if (m.all().stream().anyMatch(o -> o instanceof Namespace)) kinds.add("Namespace");
         assertEquals(kinds, m.all().stream().map(HasMetadata::getKind).collect(Collectors.toSet()));
         assertEquals(kinds.size(), m.all().size());
@@ -182,21 +185,51 @@ class DeployManifestsTest {
         assertTrue(container.getLifecycle().getPreStop().getSleep().getSeconds() > 0, "preStop pause");
         assertTrue(pod.getTerminationGracePeriodSeconds() > container.getLifecycle().getPreStop().getSleep().getSeconds());
 
-        // The TLS Secret as a whole directory (rotation reaches the pod) where the application reads it.
-        VolumeMount tls = mount(container, "/etc/webhook/tls");
-        assertNull(tls.getSubPath(), "no subPath, or rotated certificates never reach the pod");
-        assertEquals(Boolean.TRUE, tls.getReadOnly());
-        Volume tlsVolume = volume(pod, tls.getName());
-        assertEquals("dockerconfig-webhook-tls", tlsVolume.getSecret().getSecretName());
-        assertEquals(Boolean.TRUE, tlsVolume.getSecret().getOptional(), "without the Secret the pod runs, not ready, and says why");
+        // Self-managed certificates: nothing mounted, the Secrets and names the RBAC allows, the Service's DNS names.
+        assertEquals("self", env(container, "WEBHOOK_CERTIFICATES_SOURCE").getValue());
+        assertTrue(container.getVolumeMounts().stream().noneMatch(v -> v.getMountPath().equals("/etc/webhook/tls")));
+        assertEquals("metadata.namespace", env(container, "WEBHOOK_CERTIFICATES_NAMESPACE").getValueFrom().getFieldRef().getFieldPath());
+        assertEquals(m.one(Service.class).getMetadata().getName(), env(container, "WEBHOOK_CERTIFICATES_SERVICE").getValue());
+        Role role = m.one(Role.class);
+        assertEquals(List.of(env(container, "WEBHOOK_CERTIFICATES_CA_SECRET").getValue(),
+                env(container, "WEBHOOK_CERTIFICATES_SECRET").getValue()), role.getRules().get(1).getResourceNames());
+        String labels = env(container, "WEBHOOK_CERTIFICATES_LABELS").getValue();
+        assertTrue(labels.contains("dockerconfig-webhook/skip=true"), "no webhook is ever called for the pods' own Secrets");
+        assertTrue(labels.contains("app.kubernetes.io/part-of=dockerconfig-webhook"), labels);
         assertNotNull(volume(pod, mount(container, "/tmp").getName()).getEmptyDir(), "a writable /tmp");
 
         Properties app = applicationProperties();
         assertEquals(app.getProperty("quarkus.http.ssl-port"), String.valueOf(containerPort(m, "https").getContainerPort()));
         assertEquals(app.getProperty("quarkus.management.port"), String.valueOf(containerPort(m, "management").getContainerPort()));
+    }
+
+    /** Shared with HelmChartTest: the variants whose certificate someone else makes, as files of a mounted Secret. */
+    static void assertMountsTheTlsSecret(Manifests m, String secretName) throws Exception {
+        PodSpec pod = m.one(Deployment.class).getSpec().getTemplate().getSpec();
+        Container container = pod.getContainers().get(0);
+        assertEquals("files", env(container, "WEBHOOK_CERTIFICATES_SOURCE").getValue());
+        // The TLS Secret as a whole directory (rotation reaches the pod) where the application reads it.
+        VolumeMount tls = mount(container, "/etc/webhook/tls");
+        assertNull(tls.getSubPath(), "no subPath, or rotated certificates never reach the pod");
+        assertEquals(Boolean.TRUE, tls.getReadOnly());
+        Volume tlsVolume = volume(pod, tls.getName());
+        assertEquals(secretName, tlsVolume.getSecret().getSecretName());
+        assertEquals(Boolean.TRUE, tlsVolume.getSecret().getOptional(), "without the Secret the pod runs, not ready, and says why");
+        assertFalse(m.all().stream().anyMatch(o -> o instanceof Role), "no access to Secrets");
+        Properties app = applicationProperties();
         assertEquals("/etc/webhook/tls/tls.crt", app.getProperty("webhook.tls.cert"));
         assertEquals("/etc/webhook/tls/tls.key", app.getProperty("webhook.tls.key"));
         assertEquals("/etc/webhook/tls/ca.crt", app.getProperty("webhook.tls.ca"));
+    }
+
+    @Test
+    void scriptOverlayMountsTheSecretTheScriptMakes() throws Exception {
+        assertMountsTheTlsSecret(Manifests.render("deploy/overlays/script"), "dockerconfig-webhook-tls");
+    }
+
+    private static EnvVar env(Container container, String name) {
+        return container.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no env " + name));
     }
 
     @Test
@@ -234,14 +267,31 @@ class DeployManifestsTest {
         ServiceAccount account = m.one(ServiceAccount.class);
         assertEquals(List.of(account.getMetadata().getName()), binding.getSubjects().stream().map(Subject::getName).toList());
         assertEquals(account.getMetadata().getNamespace(), binding.getSubjects().get(0).getNamespace());
+
+        // Self-managed certificates: create Secrets in its own namespace (RBAC cannot pin a create to a name), get and
+        // update only its two.
+        Role secrets = m.one(Role.class);
+        assertEquals(NS, secrets.getMetadata().getNamespace());
+        assertEquals(2, secrets.getRules().size());
+        assertEquals(List.of("secrets"), secrets.getRules().get(0).getResources());
+        assertEquals(List.of("create"), secrets.getRules().get(0).getVerbs());
+        assertTrue(secrets.getRules().get(0).getResourceNames() == null || secrets.getRules().get(0).getResourceNames().isEmpty());
+        assertEquals(List.of("secrets"), secrets.getRules().get(1).getResources());
+        assertEquals(List.of("get", "update"), secrets.getRules().get(1).getVerbs());
+        assertEquals(2, secrets.getRules().get(1).getResourceNames().size());
+        RoleBinding secretsBinding = m.one(RoleBinding.class);
+        assertEquals(secrets.getMetadata().getName(), secretsBinding.getRoleRef().getName());
+        assertEquals(account.getMetadata().getName(), secretsBinding.getSubjects().get(0).getName());
     }
 
     @Test
     void staticCaBundleComponentRemovesEveryApiAccess() throws Exception {
+        // For the variants whose certificate comes from a mounted Secret: self-managed certificates need the API.
         Path copy = copyOfDeploy();
-        Files.writeString(copy.resolve("kustomization.yaml"), Files.readString(copy.resolve("kustomization.yaml"))
-                .replace("components:\n", "components:\n  - components/static-ca-bundle\n"));
-        Manifests m = Manifests.render(copy.toString());
+        Path script = copy.resolve("overlays/script/kustomization.yaml");
+        Files.writeString(script, Files.readString(script)
+                .replace("components:\n", "components:\n  - ../../components/static-ca-bundle\n"));
+        Manifests m = Manifests.render(copy.resolve("overlays/script").toString());
         assertFalse(m.all().stream().anyMatch(o -> o.getKind().contains("Role")), "no RBAC");
         PodSpec pod = m.one(Deployment.class).getSpec().getTemplate().getSpec();
         assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken());
@@ -251,7 +301,8 @@ class DeployManifestsTest {
     }
 
     /** Every kustomization a user applies; each must follow deploy/settings/settings.yaml. */
-    static final List<String> ENTRY_POINTS = List.of("", "overlays/cert-manager", "overlays/fail-open", "audit", "audit/fix");
+    static final List<String> ENTRY_POINTS = List.of("", "overlays/script", "overlays/cert-manager", "overlays/fail-open",
+            "audit", "audit/fix");
 
     @Test
     void theImageAndTheNamespaceAreSetInOnePlaceForEveryVariant() throws Exception {
@@ -334,10 +385,10 @@ class DeployManifestsTest {
     @Test
     void certManagerOverlayIssuesTheMountedSecretAndInjectsItsCa() throws Exception {
         assertCertManagerIssuesTheMountedSecretAndInjectsItsCa(Manifests.render("deploy/overlays/cert-manager"),
-                Manifests.render("deploy"));
+                Manifests.render("deploy/overlays/script"));
     }
 
-    /** Shared with HelmChartTest: {@code plain} is the same install without cert-manager. */
+    /** Shared with HelmChartTest: {@code plain} is the same install with the script's Secret instead. */
     static void assertCertManagerIssuesTheMountedSecretAndInjectsItsCa(Manifests m, Manifests plain) throws Exception {
         MutatingWebhookConfiguration config = m.one(MutatingWebhookConfiguration.class);
         String inject = config.getMetadata().getAnnotations().get("cert-manager.io/inject-ca-from");
@@ -352,6 +403,7 @@ class DeployManifestsTest {
         String issuer = (String) ((Map<?, ?>) spec.get("issuerRef")).get("name");
         m.named("Issuer", issuer);
         assertEquals(plain.one(Deployment.class), m.one(Deployment.class), "the webhook is unchanged");
+        assertMountsTheTlsSecret(m, "dockerconfig-webhook-tls");
     }
 
     @Test
@@ -389,10 +441,9 @@ class DeployManifestsTest {
         Container container = pod.getContainers().get(0);
         assertEquals("audit", container.getArgs().get(0));
         assertEquals(fix, container.getArgs().contains("--fix"), dir);
-        // It skips what the webhook skips: kube-system and the namespace it is installed in (whatever that is).
-        assertEquals("kube-system,$(POD_NAMESPACE)", container.getArgs().get(container.getArgs().indexOf("--exclude-namespace") + 1));
-        assertEquals("metadata.namespace", container.getEnv().stream().filter(e -> e.getName().equals("POD_NAMESPACE"))
-                .findFirst().orElseThrow().getValueFrom().getFieldRef().getFieldPath());
+        // It skips what the webhook skips: kube-system, the namespace it is installed in, and the opt-out label.
+        assertEquals("kube-system," + NS, container.getArgs().get(container.getArgs().indexOf("--exclude-namespace") + 1));
+        assertEquals("dockerconfig-webhook/skip", container.getArgs().get(container.getArgs().indexOf("--opt-out-label") + 1));
         assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
         assertEquals(Boolean.TRUE, container.getSecurityContext().getReadOnlyRootFilesystem());
         assertEquals(List.of("ALL"), container.getSecurityContext().getCapabilities().getDrop());

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
@@ -38,13 +40,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HelmChartTest {
 
     static final Path CHART = Path.of("deploy/helm/dockerconfig-webhook");
+    /** The oldest Kubernetes the chart's kubeVersion accepts: what Argo CD or `helm install` would pass for such a cluster. */
+    static final String KUBE_VERSION = "1.30.0";
 
     private static Manifests template(Map<String, Object> values) {
         return template("dockerconfig-webhook", NS, values);
     }
 
     private static Manifests template(String release, String namespace, Map<String, Object> values) {
-        TemplateCommand command = new Helm(CHART).template().withName(release).withNamespace(namespace);
+        TemplateCommand command = new Helm(CHART).template().withName(release).withNamespace(namespace)
+                .withKubeVersion(KUBE_VERSION);
         values.forEach(command::set);
         return Manifests.of(command.call());
     }
@@ -52,6 +57,19 @@ class HelmChartTest {
     @Test
     void withDefaultValuesTheChartRendersWhatDeployRenders() throws Exception {
         assertAgree(Manifests.render("deploy"), template(Map.of()), "deploy/");
+    }
+
+    @Test
+    void scriptModeRendersWhatTheScriptOverlayRenders() throws Exception {
+        assertAgree(Manifests.render("deploy/overlays/script"), template(Map.of("certificates.source", "script")),
+                "deploy/overlays/script");
+    }
+
+    @Test
+    void aClusterOlderThanKubeVersionIsRefusedByName() {
+        Exception e = assertThrows(Exception.class, () -> new Helm(CHART).template().withName("old")
+                .withKubeVersion("1.29.9").call());
+        assertTrue(e.getMessage().contains("chart requires kubeVersion: >=1.30.0-0"), e.getMessage());
     }
 
     @Test
@@ -74,7 +92,9 @@ class HelmChartTest {
 
     @Test
     void withoutTheKeeperItIsTheStaticCaBundleComponent() throws Exception {
-        Manifests m = template(Map.of("caBundleKeeper.enabled", false));
+        Exception self = assertThrows(Exception.class, () -> template(Map.of("caBundleKeeper.enabled", false)));
+        assertTrue(self.getMessage().contains("certificates.source self needs caBundleKeeper.enabled"), self.getMessage());
+        Manifests m = template(Map.of("caBundleKeeper.enabled", false, "certificates.source", "script"));
         assertFalse(m.all().stream().anyMatch(o -> o.getKind().contains("Role")));
         assertEquals(Boolean.FALSE, m.one(Deployment.class).getSpec().getTemplate().getSpec().getAutomountServiceAccountToken());
         assertTrue(m.one(NetworkPolicy.class).getSpec().getEgress().isEmpty());
@@ -130,7 +150,9 @@ class HelmChartTest {
         DeployManifestsTest.assertDeploymentIsHighlyAvailableAndHardened(m);
         DeployManifestsTest.assertDisruptionBudgetNetworkPolicyAndLeastRbac(m);
         DeployManifestsTest.assertCertManagerIssuesTheMountedSecretAndInjectsItsCa(
-                template(Map.of("certificates.source", "cert-manager")).withoutHelmLabels(), m);
+                template(Map.of("certificates.source", "cert-manager")).withoutHelmLabels(),
+                template(Map.of("certificates.source", "script")).withoutHelmLabels());
+        DeployManifestsTest.assertMountsTheTlsSecret(template(Map.of("certificates.source", "script")), "dockerconfig-webhook-tls");
         for (String mode : List.of("report", "fix")) {
             DeployManifestsTest.assertAuditHasItsOwnLeastPrivilegeAccount(
                     template(Map.of("audit.mode", mode)).withoutHelmLabels().withComponent("audit"), mode.equals("fix"), mode);
@@ -140,14 +162,14 @@ class HelmChartTest {
     @Test
     void everyObjectCarriesTheStandardLabelsAndTheReleasesNames() {
         Manifests m = template("pull-fixer", "infra-pull", Map.of("audit.mode", "report", "certificates.source", "cert-manager",
-                "serviceMonitor.enabled", true));
+                "serviceMonitor.enabled", true, "prometheusRule.enabled", true));
         for (HasMetadata o : m.all()) {
             Map<String, String> labels = o.getMetadata().getLabels();
             assertEquals("dockerconfig-webhook", labels.get("app.kubernetes.io/name"), o.getKind());
             assertEquals("pull-fixer", labels.get("app.kubernetes.io/instance"), o.getKind());
             assertEquals("0.1.0", labels.get("app.kubernetes.io/version"), o.getKind());
             assertEquals("Helm", labels.get("app.kubernetes.io/managed-by"), o.getKind());
-            assertEquals("dockerconfig-webhook-0.1.0", labels.get("helm.sh/chart"), o.getKind());
+            assertEquals("dockerconfig-webhook-0.2.0", labels.get("helm.sh/chart"), o.getKind());
             assertTrue(o.getMetadata().getName().startsWith("pull-fixer-dockerconfig-webhook"), o.getMetadata().getName());
             String namespace = o.getMetadata().getNamespace();
             assertTrue(namespace == null || namespace.equals("infra-pull"), o.getKind());
@@ -166,12 +188,147 @@ class HelmChartTest {
         var keeper = (io.fabric8.kubernetes.api.model.rbac.ClusterRole) m.named("ClusterRole", "pull-fixer-dockerconfig-webhook-ca-bundle");
         assertEquals(List.of(config.getMetadata().getName()), keeper.getRules().get(0).getResourceNames());
         m.named("ServiceMonitor", "pull-fixer-dockerconfig-webhook");
+        assertEquals("pull-fixer-dockerconfig-webhook.pullsecrets.dockerconfig-webhook.dev",
+                config.getWebhooks().get(0).getName(), "an API error names the release");
+    }
+
+    @Test
+    void selfManagedCertificatesAreTheReleasesOwn() {
+        Manifests m = template("pull-fixer", "infra-pull", Map.of());
+        var env = m.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+        Map<String, String> values = env.stream().filter(e -> e.getValue() != null)
+                .collect(Collectors.toMap(e -> e.getName(), e -> e.getValue()));
+        assertEquals("self", values.get("WEBHOOK_CERTIFICATES_SOURCE"));
+        assertEquals("pull-fixer-dockerconfig-webhook", values.get("WEBHOOK_CERTIFICATES_SERVICE"));
+        assertEquals("pull-fixer-dockerconfig-webhook-tls", values.get("WEBHOOK_CERTIFICATES_SECRET"));
+        assertEquals("pull-fixer-dockerconfig-webhook-ca", values.get("WEBHOOK_CERTIFICATES_CA_SECRET"));
+        assertTrue(values.get("WEBHOOK_CERTIFICATES_LABELS").contains("app.kubernetes.io/instance=pull-fixer"),
+                "the documented uninstall selects them by the release");
+        assertEquals(Map.of("WEBHOOK_CERTIFICATES_LIFETIME", "90d", "WEBHOOK_CERTIFICATES_CA_LIFETIME", "1095d",
+                "WEBHOOK_CERTIFICATES_OVERLAP", "1h"), Map.of("WEBHOOK_CERTIFICATES_LIFETIME", values.get("WEBHOOK_CERTIFICATES_LIFETIME"),
+                "WEBHOOK_CERTIFICATES_CA_LIFETIME", values.get("WEBHOOK_CERTIFICATES_CA_LIFETIME"),
+                "WEBHOOK_CERTIFICATES_OVERLAP", values.get("WEBHOOK_CERTIFICATES_OVERLAP")));
+        var role = (io.fabric8.kubernetes.api.model.rbac.Role) m.named("Role", "pull-fixer-dockerconfig-webhook-certificates");
+        assertEquals("infra-pull", role.getMetadata().getNamespace());
+        assertEquals(List.of("pull-fixer-dockerconfig-webhook-ca", "pull-fixer-dockerconfig-webhook-tls"),
+                role.getRules().get(1).getResourceNames());
+    }
+
+    /** Kubernetes' limits: a Service name is a DNS label (63), a CronJob's name at most 52 (its Jobs add 11). */
+    @ParameterizedTest(name = "release {0}")
+    @ValueSource(strings = {"platform-security-production-x", "a-release-name-of-exactly-fifty-three-characters-long",
+            "team-dockerconfig-webhook-in-production"})
+    void everyNameFitsItsLimitWithAStableHash(String release) {
+        Manifests m = template(release, "ns", Map.of("audit.mode", "fix"));
+        for (HasMetadata o : m.all()) {
+            int limit = switch (o.getKind()) {
+                case "CronJob" -> 52;
+                case "Service", "Deployment" -> 63;
+                default -> 253;
+            };
+            String name = o.getMetadata().getName();
+            assertTrue(name.length() <= limit, o.getKind() + " " + name + " is " + name.length() + " characters");
+            assertTrue(name.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?"), name);
+        }
+        String cron = m.one(io.fabric8.kubernetes.api.model.batch.v1.CronJob.class).getMetadata().getName();
+        assertEquals(cron, template(release, "ns", Map.of("audit.mode", "fix"))
+                .one(io.fabric8.kubernetes.api.model.batch.v1.CronJob.class).getMetadata().getName(), "stable");
+        assertTrue(cron.endsWith("-audit"), cron);
+        String webhook = m.one(MutatingWebhookConfiguration.class).getWebhooks().get(0).getName();
+        assertTrue(webhook.startsWith(m.one(Service.class).getMetadata().getName() + "."), webhook);
+    }
+
+    @Test
+    void twoLongReleasesThatShareAPrefixGetDifferentNames() {
+        String a = template("platform-security-production-cluster-one-webhooks", "ns", Map.of("audit.mode", "fix"))
+                .one(io.fabric8.kubernetes.api.model.batch.v1.CronJob.class).getMetadata().getName();
+        String b = template("platform-security-production-cluster-two-webhooks", "ns", Map.of("audit.mode", "fix"))
+                .one(io.fabric8.kubernetes.api.model.batch.v1.CronJob.class).getMetadata().getName();
+        assertFalse(a.equals(b), a + " vs " + b);
+    }
+
+    @Test
+    void theAuditSkipsWhatTheWebhookSkipsFromTheSameValues() {
+        Manifests m = template("r", "team-ns", Map.of("audit.mode", "fix", "webhook.excludedNamespaces[0]", "legacy",
+                "webhook.optOutLabel", "example.com/no-fix"));
+        var webhook = m.one(MutatingWebhookConfiguration.class).getWebhooks().get(0);
+        List<String> args = m.one(io.fabric8.kubernetes.api.model.batch.v1.CronJob.class).getSpec().getJobTemplate().getSpec()
+                .getTemplate().getSpec().getContainers().get(0).getArgs();
+        assertEquals(String.join(",", webhook.getNamespaceSelector().getMatchExpressions().get(0).getValues()),
+                args.get(args.indexOf("--exclude-namespace") + 1));
+        assertEquals("kube-system,team-ns,legacy", args.get(args.indexOf("--exclude-namespace") + 1));
+        assertEquals("example.com/no-fix", args.get(args.indexOf("--opt-out-label") + 1));
+        assertEquals("example.com/no-fix", webhook.getObjectSelector().getMatchExpressions().get(0).getKey());
+    }
+
+    @Test
+    void thePrometheusRuleIsOffByDefaultAndHasItsThreeAlerts() {
+        assertTrue(template(Map.of()).all().stream().noneMatch(o -> o.getKind().equals("PrometheusRule")), "off by default");
+        Manifests m = template("pull-fixer", "infra-pull", Map.of("prometheusRule.enabled", true,
+                "prometheusRule.labels.release", "kube-prometheus-stack"));
+        GenericKubernetesResource rule = (GenericKubernetesResource) m.named("PrometheusRule", "pull-fixer-dockerconfig-webhook");
+        assertEquals("infra-pull", rule.getMetadata().getNamespace());
+        assertEquals("kube-prometheus-stack", rule.getMetadata().getLabels().get("release"));
+        List<Map<String, Object>> groups = rule.get("spec", "groups");
+        assertEquals(1, groups.size());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rules = (List<Map<String, Object>>) groups.get(0).get("rules");
+        Map<String, Map<String, Object>> byName = new LinkedHashMap<>();
+        rules.forEach(r -> byName.put((String) r.get("alert"), r));
+        assertEquals(List.of("DockerconfigWebhookNoReadyReplica", "DockerconfigWebhookCertificateExpiresSoon",
+                "DockerconfigWebhookReviewsFailing"), List.copyOf(byName.keySet()));
+        for (Map<String, Object> r : rules) {
+            // What promtool checks of an alerting rule: a name, an expression, a duration, string labels/annotations.
+            assertTrue(((String) r.get("expr")).strip().length() > 0, r.toString());
+            assertTrue(String.valueOf(r.get("for")).matches("[0-9]+[smh]"), r.toString());
+            @SuppressWarnings("unchecked")
+            Map<String, Object> labels = (Map<String, Object>) r.get("labels");
+            assertTrue(Set.of("critical", "warning").contains(labels.get("severity")), r.toString());
+            @SuppressWarnings("unchecked")
+            Map<String, Object> annotations = (Map<String, Object>) r.get("annotations");
+            assertTrue(annotations.get("summary") instanceof String && annotations.get("description") instanceof String);
+            assertBalanced((String) r.get("expr"));
+        }
+        assertEquals("kube_deployment_status_replicas_available{namespace=\"infra-pull\", "
+                + "deployment=\"pull-fixer-dockerconfig-webhook\"} < 1", byName.get("DockerconfigWebhookNoReadyReplica").get("expr"));
+        String expiry = (String) byName.get("DockerconfigWebhookCertificateExpiresSoon").get("expr");
+        assertTrue(expiry.contains("webhook_certificate_expiration_timestamp_seconds{namespace=\"infra-pull\", "
+                + "job=\"pull-fixer-dockerconfig-webhook\"}"), expiry);
+        assertTrue(expiry.contains("webhook_ca_certificate_expiration_timestamp_seconds{"), expiry);
+        assertTrue(expiry.contains("< 1209600"), "14 days: " + expiry);
+        String failing = (String) byName.get("DockerconfigWebhookReviewsFailing").get("expr");
+        assertTrue(failing.contains("outcome=~\"busy|errored\"") && failing.endsWith("> 0.05"), failing);
+        // The job label is the Service's name, as the ServiceMonitor scrapes it.
+        assertEquals("pull-fixer-dockerconfig-webhook", m.one(Service.class).getMetadata().getName());
+    }
+
+    /** Brackets and quotes pair up: what a PromQL parser would refuse first. */
+    private static void assertBalanced(String expr) {
+        java.util.Deque<Character> open = new java.util.ArrayDeque<>();
+        boolean quoted = false;
+        for (char c : expr.toCharArray()) {
+            if (c == '"') quoted = !quoted;
+            if (quoted) continue;
+            if ("({[".indexOf(c) >= 0) open.push(c);
+            if (")}]".indexOf(c) >= 0) assertEquals("({[".charAt(")}]".indexOf(c)), open.pop(), expr);
+        }
+        assertTrue(open.isEmpty() && !quoted, expr);
+    }
+
+    @Test
+    void strictIsAWebhookValueAndTheOldKeyStillWorks() {
+        for (String key : List.of("webhook.strict", "strict")) {
+            var env = template(Map.of(key, true)).one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+            assertTrue(env.stream().anyMatch(e -> e.getName().equals("WEBHOOK_STRICT") && e.getValue().equals("true")), key);
+        }
+        var env = template(Map.of()).one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+        assertTrue(env.stream().noneMatch(e -> e.getName().equals("WEBHOOK_STRICT")));
     }
 
     @Test
     void schedulingAndNetworkValuesReachThePods() {
         Manifests m = template(Map.of("networkPolicy.controlPlaneCIDR", "10.0.0.0/24", "nodeSelector.pool", "system",
-                "priorityClassName", "system-cluster-critical", "strict", true, "replicaCount", 3,
+                "priorityClassName", "system-cluster-critical", "webhook.strict", true, "replicaCount", 3,
                 "webhook.excludedNamespaces[0]", "legacy"));
         var pod = m.one(Deployment.class).getSpec().getTemplate().getSpec();
         assertEquals(Map.of("pool", "system"), pod.getNodeSelector());
@@ -199,7 +356,7 @@ class HelmChartTest {
     }
 
     @ParameterizedTest(name = "lint --strict, certificates.source={0}")
-    @ValueSource(strings = {"script", "cert-manager"})
+    @ValueSource(strings = {"self", "script", "cert-manager"})
     void lintsCleanInEveryCertificateMode(String source, @TempDir Path tmp) throws Exception {
         // helm-java's lint takes no --set, so each mode is linted as a copy of the chart whose values.yaml selects it.
         Path chart = tmp.resolve("dockerconfig-webhook");
@@ -212,12 +369,15 @@ class HelmChartTest {
         }
         Path values = chart.resolve("values.yaml");
         String text = Files.readString(values);
-        assertTrue(text.contains("\n  source: script\n"));
-        Files.writeString(values, text.replace("\n  source: script\n", "\n  source: " + source + "\n"));
+        assertTrue(text.contains("\n  source: self\n"));
+        Files.writeString(values, text.replace("\n  source: self\n", "\n  source: " + source + "\n"));
         LintResult lint = new Helm(chart).lint().strict().call();
         assertFalse(lint.isFailed(), String.join("\n", lint.getMessages()));
-        assertEquals(source.equals("cert-manager"), Manifests.of(new Helm(chart).template().withName("dockerconfig-webhook")
-                .withNamespace(NS).call()).all().stream().anyMatch(o -> o.getKind().equals("Certificate")), "the mode took effect");
+        Manifests m = Manifests.of(new Helm(chart).template().withName("dockerconfig-webhook").withNamespace(NS)
+                .withKubeVersion(KUBE_VERSION).call());
+        assertEquals(source.equals("cert-manager"), m.all().stream().anyMatch(o -> o.getKind().equals("Certificate")),
+                "the mode took effect");
+        assertEquals(source.equals("self"), m.all().stream().anyMatch(o -> o.getKind().equals("Role")), "the mode took effect");
     }
 
     static Stream<Arguments> wrongValues() {
@@ -227,6 +387,9 @@ class HelmChartTest {
                 Arguments.of("certificates.source", "vault", "source"),
                 Arguments.of("audit.mode", "daily", "mode"),
                 Arguments.of("image.digest", "latest", "digest"),
+                Arguments.of("webhook.strict", "yes", "strict"),
+                Arguments.of("certificates.self.lifetime", "90 days", "lifetime"),
+                Arguments.of("webhook.excludedNamespaces[0]", "Not_A_Namespace", "excludedNamespaces"),
                 Arguments.of("replicas", 3, "replicas"));
     }
 

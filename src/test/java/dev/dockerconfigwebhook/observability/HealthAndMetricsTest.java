@@ -60,6 +60,26 @@ class HealthAndMetricsTest {
         }
     }
 
+    @Test
+    void certificateExpiryIsOnMetricsAndInTheReadinessData() throws Exception {
+        long servedNotAfter = notAfter("target/certificates/dev.crt");
+        long caNotAfter = notAfter("target/certificates/dev-ca.crt");
+        assertEquals((double) servedNotAfter, counter("webhook_certificate_expiration_timestamp_seconds"));
+        assertEquals((double) caNotAfter, counter("webhook_ca_certificate_expiration_timestamp_seconds"));
+        https().get(ready).then().statusCode(200)
+                .body("checks.find { it.name == 'serving-certificate' }.data.notAfter",
+                        equalTo(java.time.Instant.ofEpochSecond(servedNotAfter).toString()))
+                .body("checks.find { it.name == 'serving-certificate' }.data.caNotAfter",
+                        equalTo(java.time.Instant.ofEpochSecond(caNotAfter).toString()));
+    }
+
+    private static long notAfter(String pem) throws Exception {
+        try (var in = new java.io.FileInputStream(pem)) {
+            return ((java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(in)).getNotAfter().toInstant().getEpochSecond();
+        }
+    }
+
     private double counter(String series) {
         Matcher m = Pattern.compile("(?m)^" + series + " ([0-9.eE+-]+)$").matcher(https().get(metrics).asString());
         return m.find() ? Double.parseDouble(m.group(1)) : 0;

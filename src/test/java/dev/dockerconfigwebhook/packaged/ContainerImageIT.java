@@ -6,7 +6,6 @@ import dev.dockerconfigwebhook.testing.Expectation;
 import dev.dockerconfigwebhook.testing.Fixtures;
 import dev.dockerconfigwebhook.testing.TestTls;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.VolumeMount;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,8 +32,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Builds the image from the real src/main/docker/Dockerfile.jvm and runs it the way deploy/base/deployment.yaml runs
- * the container (user, read-only root, a 64 MiB /tmp, no capabilities, no new privileges, its memory limit, the TLS
- * Secret mounted where it mounts it, its JAVA_OPTS, all read from that file).
+ * the container (user, read-only root, a 64 MiB /tmp, no capabilities, no new privileges, its memory limit, its
+ * JAVA_OPTS, all read from that file), with the TLS Secret mounted where the variants with a mounted Secret mount it
+ * (the default's self-managed certificates need an API server).
  *
  * <p>No registry is reachable here, so the UBI base is replaced, for the build only, by a JRE 17 image made from
  * Debian packages and shaped like it ({@code src/test/container/make-base.sh}); {@code buildah build --from} swaps the
@@ -99,8 +99,9 @@ class ContainerImageIT {
         for (Path file : List.of(tls.resolve("tls.crt"), tls.resolve("tls.key"))) {
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         }
-        String mountPath = deployed.getVolumeMounts().stream().filter(VolumeMount::getReadOnly)
-                .filter(m -> m.getMountPath().contains("tls")).findFirst().orElseThrow().getMountPath();
+        // Where the variants with a mounted Secret (deploy/components/certificates-from-secret) put it: the directory
+        // of webhook.tls.cert. The default install's pods make their own certificate from the API, which needs a cluster.
+        String mountPath = certificateDirectory();
         String javaOpts = DeployedContainer.env().get("JAVA_OPTS") + " -Xshare:on"; // refuse to start without the archive
         var security = deployed.getSecurityContext();
         assertEquals(Boolean.TRUE, security.getReadOnlyRootFilesystem());
@@ -168,7 +169,7 @@ class ContainerImageIT {
         assertEquals("it-version", labels.path("org.opencontainers.image.version").asText());
         assertEquals("it-revision", labels.path("org.opencontainers.image.revision").asText());
         assertEquals("it-source", labels.path("org.opencontainers.image.source").asText());
-        assertTrue(labels.has("org.opencontainers.image.licenses"));
+        assertEquals("Apache-2.0", labels.path("org.opencontainers.image.licenses").asText());
 
         Path saved = WORK.resolve("image-oci");
         deleteRecursively(saved);
@@ -302,5 +303,16 @@ class ContainerImageIT {
             walk.forEach(all::add);
         }
         for (int i = all.size() - 1; i >= 0; i--) Files.delete(all.get(i));
+    }
+
+    private static String certificateDirectory() throws java.io.IOException {
+        java.util.Properties app = new java.util.Properties();
+        try (var reader = Files.newBufferedReader(Path.of("src/main/resources/application.properties"))) {
+            app.load(reader);
+        }
+        String directory = Path.of(app.getProperty("webhook.tls.cert")).getParent().toString();
+        String component = Files.readString(Path.of("deploy/components/certificates-from-secret/kustomization.yaml"));
+        assertTrue(component.contains("mountPath: " + directory + ","), "the component mounts the Secret there");
+        return directory;
     }
 }

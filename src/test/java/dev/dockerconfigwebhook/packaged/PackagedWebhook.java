@@ -42,15 +42,26 @@ public final class PackagedWebhook {
      * only the certificate paths and {@code env} set.
      */
     public static Process startAsDeployed(Path log, int port, Map<String, String> env) throws Exception {
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("WEBHOOK_TLS_CERT", Path.of("target/certificates/dev.crt").toAbsolutePath().toString());
+        all.put("WEBHOOK_TLS_KEY", Path.of("target/certificates/dev.key").toAbsolutePath().toString());
+        Process process = awaitHandshake(launchAsDeployed(log, all), port, log);
+        return awaitReady(process, Integer.parseInt(all.getOrDefault("QUARKUS_MANAGEMENT_PORT", "9000")), log);
+    }
+
+    /**
+     * Launches the jar the way deploy/base/deployment.yaml runs it (its JAVA_OPTS and MALLOC_ARENA_MAX), with only
+     * {@code env} set (no certificate files: for self-managed certificates), and returns at once; see
+     * {@link #awaitReady}.
+     */
+    public static Process launchAsDeployed(Path log, Map<String, String> env) throws Exception {
         Map<String, String> deployed = DeployedContainer.env();
         Map<String, String> all = new java.util.HashMap<>(env);
         all.put("MALLOC_ARENA_MAX", deployed.get("MALLOC_ARENA_MAX"));
-        all.put("WEBHOOK_TLS_CERT", Path.of("target/certificates/dev.crt").toAbsolutePath().toString());
-        all.put("WEBHOOK_TLS_KEY", Path.of("target/certificates/dev.key").toAbsolutePath().toString());
         List<String> command = new java.util.ArrayList<>(List.of("java"));
         command.addAll(List.of(deployed.get("JAVA_OPTS").trim().split("\\s+")));
         command.addAll(List.of("-jar", "quarkus-run.jar"));
-        return start(log, port, all, Path.of("target/quarkus-app"), command);
+        return launch(log, all, Path.of("target/quarkus-app"), command);
     }
 
     private static Process start(Path log, int port, Map<String, String> env, Path directory, List<String> command)
@@ -74,7 +85,8 @@ public final class PackagedWebhook {
         return builder.start();
     }
 
-    private static Process awaitReady(Process process, int managementPort, Path log) throws Exception {
+    /** Returns once the process reports ready on its management port; fails after 60 s or when it exits. */
+    public static Process awaitReady(Process process, int managementPort, Path log) throws Exception {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         HttpRequest ready = HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + "/q/health/ready"))
                 .timeout(Duration.ofSeconds(5)).build();
