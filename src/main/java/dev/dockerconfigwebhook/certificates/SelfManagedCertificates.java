@@ -101,7 +101,7 @@ public class SelfManagedCertificates {
             return thread;
         });
         LOG.infof("self-managed certificates: Secrets %s and %s, serving certificate %s, CA %s, overlap %s",
-                LogText.safe(caSecretName), LogText.safe(secretName), lifetime, caLifetime, overlap);
+                LogText.safe(caSecretName), LogText.safe(secretName), shortly(lifetime), shortly(caLifetime), shortly(overlap));
         checker.scheduleWithFixedDelay(this::checkSafely, 0, Math.max(100, period.toMillis()), TimeUnit.MILLISECONDS);
     }
 
@@ -208,6 +208,18 @@ public class SelfManagedCertificates {
             lastProblem = what;
             LOG.warnf("self-managed certificates: %s", what);
         }
+    }
+
+    /** A duration as the settings write it: 90d, 1h, 20s. */
+    static String shortly(Duration duration) {
+        long seconds = duration.getSeconds();
+        if (seconds > 0 && duration.getNano() == 0) {
+            if (seconds % 86_400 == 0) return seconds / 86_400 + "d";
+            if (seconds % 3_600 == 0) return seconds / 3_600 + "h";
+            if (seconds % 60 == 0) return seconds / 60 + "m";
+            return seconds + "s";
+        }
+        return duration.toString();
     }
 
     /** {@code key=value,key=value}, as the Deployment passes the release's labels. */

@@ -241,6 +241,14 @@ class CertificatePlanTest {
     }
 
     @Test
+    void durationsAreLoggedAsTheSettingsWriteThem() {
+        assertEquals("90d", SelfManagedCertificates.shortly(Duration.ofDays(90)));
+        assertEquals("1h", SelfManagedCertificates.shortly(Duration.ofHours(1)));
+        assertEquals("20s", SelfManagedCertificates.shortly(Duration.ofSeconds(20)));
+        assertEquals("PT0.5S", SelfManagedCertificates.shortly(Duration.ofMillis(500)));
+    }
+
+    @Test
     void labelsAreParsedFromTheDeploymentsText() {
         assertEquals(Map.of("app.kubernetes.io/instance", "acme", "dockerconfig-webhook/skip", "true"),
                 SelfManagedCertificates.parseLabels("app.kubernetes.io/instance=acme, dockerconfig-webhook/skip=true,"));
