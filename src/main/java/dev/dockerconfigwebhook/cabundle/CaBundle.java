@@ -15,8 +15,8 @@ import java.util.List;
  * Decides whether a webhook's {@code caBundle} lets the API server verify the certificate this pod serves, and if not,
  * what it must become: framework-free, so {@link CaBundleKeeper} only fetches and stores.
  *
- * <p>The rule only ever <em>adds</em> trust: the CAs of the mounted {@code ca.crt} that are missing are appended and
- * every CA already there stays. Adding a CA never breaks a call; removing one can, so removal is left to the one who
+ * <p>The rule only ever <em>adds</em> trust: the CAs of the served certificate's {@code ca.crt} that are missing are
+ * appended and every CA already there stays. Adding a CA never breaks a call; removing one can, so removal is left to the one who
  * rotates (certs/generate.sh, or cert-manager's injector), who knows when no pod serves a certificate of it any more.
  */
 public final class CaBundle {
@@ -36,27 +36,27 @@ public final class CaBundle {
     public record Heal(byte[] bundle, int added) implements Verdict {
     }
 
-    /** Nothing mounted would make it trusted; {@code reason} names the problem (never content). */
+    /** Nothing in ca.crt would make it trusted; {@code reason} names the problem (never content). */
     public record CannotHeal(String reason) implements Verdict {
     }
 
     /**
      * @param caBundle     the webhook's current {@code caBundle} (PEM), empty or null when unset
      * @param served       the certificate this pod serves
-     * @param mountedCas   the certificates of {@code ca.crt}, in file order
+     * @param caCrt        the certificates of {@code ca.crt}, in file order
      * @param trustEveryCa add every CA of {@code ca.crt} that is missing even while the served certificate is trusted:
      *                     with self-managed certificates a new CA is in {@code ca.crt} before anything is signed with
      *                     it, and must reach caBundle before it does
      */
-    public static Verdict judge(byte[] caBundle, X509Certificate served, List<X509Certificate> mountedCas,
+    public static Verdict judge(byte[] caBundle, X509Certificate served, List<X509Certificate> caCrt,
             boolean trustEveryCa) {
         List<X509Certificate> trusted = parse(caBundle);
         boolean servedTrusted = issuedByAny(served, trusted);
-        if (servedTrusted && (!trustEveryCa || containsAll(trusted, mountedCas))) {
+        if (servedTrusted && (!trustEveryCa || containsAll(trusted, caCrt))) {
             return new Trusted();
         }
-        if (!servedTrusted && !issuedByAny(served, mountedCas)) {
-            return new CannotHeal(mountedCas.isEmpty() ? "ca.crt has no certificate"
+        if (!servedTrusted && !issuedByAny(served, caCrt)) {
+            return new CannotHeal(caCrt.isEmpty() ? "ca.crt has no certificate"
                     : "no certificate in ca.crt issued the serving certificate");
         }
         StringBuilder pem = new StringBuilder();
@@ -65,7 +65,7 @@ public final class CaBundle {
             pem.append(new String(caBundle, StandardCharsets.US_ASCII).strip()).append('\n');
         }
         int added = 0;
-        for (X509Certificate ca : mountedCas) {
+        for (X509Certificate ca : caCrt) {
             if (!contains(trusted, ca)) {
                 pem.append(toPem(ca));
                 trusted = append(trusted, ca);

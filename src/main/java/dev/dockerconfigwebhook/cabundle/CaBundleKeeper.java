@@ -97,7 +97,7 @@ public class CaBundleKeeper {
         if (served.isEmpty()) {
             return; // not serving anything yet: nothing to be trusted for (readiness says why)
         }
-        List<X509Certificate> mounted = serving.caCertificates();
+        List<X509Certificate> caCrt = serving.caCertificates();
         KubernetesClient client = clients.get();
         MutatingWebhookConfiguration configuration;
         try {
@@ -119,7 +119,7 @@ public class CaBundleKeeper {
             WebhookClientConfig clientConfig = webhook.getClientConfig();
             String current = clientConfig.getCaBundle();
             byte[] bundle = current == null || current.isEmpty() ? new byte[0] : decode(current);
-            CaBundle.Verdict verdict = CaBundle.judge(bundle, served.get(), mounted, selfManaged);
+            CaBundle.Verdict verdict = CaBundle.judge(bundle, served.get(), caCrt, selfManaged);
             if (verdict instanceof CaBundle.Heal heal) {
                 clientConfig.setCaBundle(Base64.getEncoder().encodeToString(heal.bundle()));
                 added += heal.added();
