@@ -69,9 +69,6 @@ public final class SecretAudit {
     /** {@code optOutLabel}: a Secret with this label set to "true" is skipped, as the webhook's objectSelector does. */
     public record Options(String namespace, Mode mode, boolean includeSkipped, Set<String> excludedNamespaces,
             String optOutLabel, int pageSize) {
-        public Options(String namespace, Mode mode, boolean includeSkipped, Set<String> excludedNamespaces, int pageSize) {
-            this(namespace, mode, includeSkipped, excludedNamespaces, SKIP_LABEL, pageSize);
-        }
     }
 
     /**

@@ -1,10 +1,8 @@
 package dev.dockerconfigwebhook.cabundle;
 
-import java.io.ByteArrayInputStream;
+import dev.dockerconfigwebhook.tls.X509Certificates;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,7 +48,7 @@ public final class CaBundle {
      */
     public static Verdict judge(byte[] caBundle, X509Certificate served, List<X509Certificate> caCrt,
             boolean trustEveryCa) {
-        List<X509Certificate> trusted = parse(caBundle);
+        List<X509Certificate> trusted = X509Certificates.parse(caBundle);
         boolean servedTrusted = issuedByAny(served, trusted);
         if (servedTrusted && (!trustEveryCa || containsAll(trusted, caCrt))) {
             return new Trusted();
@@ -82,36 +80,9 @@ public final class CaBundle {
         return true;
     }
 
-    /** The certificates of a PEM bundle; an unparseable bundle trusts nothing (the API server could not use it either). */
-    public static List<X509Certificate> parse(byte[] pem) {
-        if (pem == null || pem.length == 0) {
-            return List.of();
-        }
-        try {
-            List<X509Certificate> certificates = new ArrayList<>();
-            for (var certificate : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
-                certificates.add((X509Certificate) certificate);
-            }
-            return certificates;
-        } catch (CertificateException | RuntimeException e) {
-            return List.of();
-        }
-    }
-
-    /** Whether one of {@code cas} signed {@code certificate} (or is it): a one-step chain, as our issuers make. */
+    /** Whether one of {@code cas} signed {@code certificate} (or is it). */
     static boolean issuedByAny(X509Certificate certificate, List<X509Certificate> cas) {
-        for (X509Certificate ca : cas) {
-            if (!ca.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())) {
-                continue;
-            }
-            try {
-                certificate.verify(ca.getPublicKey());
-                return true;
-            } catch (Exception e) {
-                // same name, other key (a rotated CA): keep looking
-            }
-        }
-        return false;
+        return cas.stream().anyMatch(ca -> X509Certificates.issuedBy(certificate, ca));
     }
 
     private static boolean contains(List<X509Certificate> certificates, X509Certificate wanted) {

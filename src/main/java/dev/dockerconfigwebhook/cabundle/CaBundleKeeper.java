@@ -1,6 +1,7 @@
 package dev.dockerconfigwebhook.cabundle;
 
 import dev.dockerconfigwebhook.observability.LogText;
+import dev.dockerconfigwebhook.tls.CertificateSource;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
@@ -55,13 +56,13 @@ public class CaBundleKeeper {
     public CaBundleKeeper(ServingCertificate serving, Instance<KubernetesClient> clients,
             @ConfigProperty(name = "webhook.ca-bundle.keep", defaultValue = "true") boolean keep,
             @ConfigProperty(name = "webhook.ca-bundle.configuration", defaultValue = "dockerconfig-webhook") String configurationName,
-            @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") String source,
+            @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") CertificateSource source,
             @ConfigProperty(name = "webhook.ca-bundle.check-period", defaultValue = "10s") Duration period) {
         this.serving = serving;
         this.clients = clients;
         this.keep = keep;
         this.configurationName = configurationName;
-        this.selfManaged = ServingCertificate.Source.of(source) == ServingCertificate.Source.SELF;
+        this.selfManaged = source == CertificateSource.SELF;
         this.period = period;
     }
 

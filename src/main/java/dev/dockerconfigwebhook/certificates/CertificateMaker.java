@@ -1,6 +1,7 @@
 package dev.dockerconfigwebhook.certificates;
 
 import dev.dockerconfigwebhook.tls.KeyMatch;
+import dev.dockerconfigwebhook.tls.X509Certificates;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -22,7 +23,6 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -34,12 +34,10 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
 import java.util.List;
@@ -48,7 +46,7 @@ import java.util.List;
  * Makes the webhook's CA and serving certificates with Bouncy Castle's certificate builder (no hand-written X.509), the
  * same shapes {@code certs/generate.sh} makes with openssl: ECDSA P-256 keys, a CA with {@code CA:TRUE} and
  * {@code keyCertSign}, a serving certificate for the Service's DNS names with {@code serverAuth}. Keys are written as
- * PKCS#8 PEM; both PKCS#8 and openssl's {@code EC PRIVATE KEY} are read.
+ * PKCS#8 PEM; both PKCS#8 and openssl's SEC1 EC key format are read.
  */
 public final class CertificateMaker {
 
@@ -108,17 +106,6 @@ public final class CertificateMaker {
         return KeyMatch.check(key, certificate) == KeyMatch.SAME;
     }
 
-    /** Whether {@code ca} signed {@code certificate}. */
-    public static boolean signedBy(X509Certificate certificate, X509Certificate ca) {
-        if (!ca.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())) return false;
-        try {
-            certificate.verify(ca.getPublicKey());
-            return true;
-        } catch (GeneralSecurityException | RuntimeException e) {
-            return false;
-        }
-    }
-
     public static String pem(X509Certificate certificate) {
         return write(certificate);
     }
@@ -129,7 +116,7 @@ public final class CertificateMaker {
         return out.toString();
     }
 
-    /** PKCS#8 ({@code BEGIN PRIVATE KEY}). */
+    /** The key as PKCS#8 PEM. */
     public static String pem(PrivateKey key) {
         try {
             return write(new JcaPKCS8Generator(key, null).generate());
@@ -140,19 +127,12 @@ public final class CertificateMaker {
 
     /** The certificates of a PEM text, in order; {@link IllegalArgumentException} when it holds none or is not PEM. */
     public static List<X509Certificate> certificates(byte[] pem) {
-        try {
-            List<X509Certificate> out = new ArrayList<>();
-            for (var c : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
-                out.add((X509Certificate) c);
-            }
-            if (out.isEmpty()) throw new IllegalArgumentException("no PEM certificate");
-            return out;
-        } catch (GeneralSecurityException | RuntimeException e) {
-            throw new IllegalArgumentException("no PEM certificate");
-        }
+        List<X509Certificate> certificates = X509Certificates.parse(pem);
+        if (certificates.isEmpty()) throw new IllegalArgumentException("no PEM certificate");
+        return certificates;
     }
 
-    /** A PEM private key (PKCS#8, or openssl's {@code EC PRIVATE KEY}); {@link IllegalArgumentException} otherwise. */
+    /** A PEM private key (PKCS#8, or openssl's SEC1 EC format); {@link IllegalArgumentException} otherwise. */
     public static PrivateKey privateKey(byte[] pem) {
         try (PEMParser parser = new PEMParser(new StringReader(new String(pem, StandardCharsets.US_ASCII)))) {
             Object read = parser.readObject();

@@ -1,6 +1,7 @@
 package dev.dockerconfigwebhook.certificates;
 
 import dev.dockerconfigwebhook.certificates.CertificateMaker.Pair;
+import dev.dockerconfigwebhook.tls.X509Certificates;
 
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
@@ -167,7 +168,7 @@ public final class CertificatePlan {
             return "the Secret's " + e.getMessage();
         }
         if (!CertificateMaker.matches(key, certificate)) return "tls.key is not the key of tls.crt";
-        if (!CertificateMaker.signedBy(certificate, signingCa)) return "not signed by the signing CA";
+        if (!X509Certificates.issuedBy(certificate, signingCa)) return "not signed by the signing CA";
         if (remaining(certificate, now).compareTo(settings.lifetime().dividedBy(3)) < 0) return "a third of its life left";
         if (!dnsNames(certificate).equals(new HashSet<>(settings.dnsNames()))) return "for other DNS names";
         return null;

@@ -1,6 +1,7 @@
 package dev.dockerconfigwebhook.certificates;
 
 import dev.dockerconfigwebhook.observability.LogText;
+import dev.dockerconfigwebhook.tls.CertificateSource;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -47,24 +48,18 @@ public class SelfManagedCertificates {
 
     private final ServingCertificate serving;
     private final Instance<KubernetesClient> clients;
-    private final boolean enabled;
-    private final Optional<String> configuredNamespace;
-    private final String service;
+    /** Null unless {@code webhook.certificates.source=self}. */
+    private final CertificatePlan.Settings settings;
     private final String secretName;
     private final String caSecretName;
     private final Map<String, String> labels;
-    private final Duration lifetime;
-    private final Duration caLifetime;
-    private final Duration overlap;
     private final Duration period;
-    private final Clock clock;
-    private CertificatePlan.Settings settings;
-    private String namespace;
+    private final Clock clock = Clock.systemUTC();
     private ScheduledExecutorService checker;
     private volatile String lastProblem = "";
 
     public SelfManagedCertificates(ServingCertificate serving, Instance<KubernetesClient> clients,
-            @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") String source,
+            @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") CertificateSource source,
             @ConfigProperty(name = "webhook.certificates.namespace") Optional<String> namespace,
             @ConfigProperty(name = "webhook.certificates.service", defaultValue = "dockerconfig-webhook") String service,
             @ConfigProperty(name = "webhook.certificates.secret", defaultValue = "dockerconfig-webhook-tls") String secretName,
@@ -76,32 +71,36 @@ public class SelfManagedCertificates {
             @ConfigProperty(name = "webhook.certificates.check-period", defaultValue = "10s") Duration period) {
         this.serving = serving;
         this.clients = clients;
-        this.enabled = ServingCertificate.Source.of(source) == ServingCertificate.Source.SELF;
-        this.configuredNamespace = namespace.filter(n -> !n.isBlank());
-        this.service = service;
         this.secretName = secretName;
         this.caSecretName = caSecretName;
         this.labels = parseLabels(labels.orElse(""));
-        this.lifetime = lifetime;
-        this.caLifetime = caLifetime;
-        this.overlap = overlap;
         this.period = period;
-        this.clock = Clock.systemUTC();
+        if (source != CertificateSource.SELF) {
+            this.settings = null;
+            return;
+        }
+        // Settings that cannot work stop the start with the reason: better than a pod that never becomes ready, or
+        // renews every period.
+        String inNamespace = namespace.filter(n -> !n.isBlank()).orElseGet(() -> clients.get().getNamespace());
+        if (inNamespace == null || inNamespace.isBlank()) {
+            throw new IllegalStateException("webhook.certificates.source=self needs the pod's namespace: set "
+                    + "webhook.certificates.namespace (the Deployment sets it from the downward API)");
+        }
+        this.settings = new CertificatePlan.Settings(service, inNamespace, lifetime, caLifetime, overlap);
     }
 
     void start(@Observes StartupEvent event) {
-        if (!enabled) {
+        if (settings == null) {
             return;
         }
-        // Wrong lifetimes stop the start with the reason: better than a pod that renews every period, or never.
-        settings = new CertificatePlan.Settings(service, "pending", lifetime, caLifetime, overlap);
         checker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "self-managed-certificates");
             thread.setDaemon(true);
             return thread;
         });
-        LOG.infof("self-managed certificates: Secrets %s and %s, serving certificate %s, CA %s, overlap %s",
-                LogText.safe(caSecretName), LogText.safe(secretName), shortly(lifetime), shortly(caLifetime), shortly(overlap));
+        LOG.infof("self-managed certificates: Secrets %s and %s in %s, serving certificate %s, CA %s, overlap %s",
+                LogText.safe(caSecretName), LogText.safe(secretName), LogText.safe(settings.namespace()),
+                shortly(settings.lifetime()), shortly(settings.caLifetime()), shortly(settings.overlap()));
         checker.scheduleWithFixedDelay(this::checkSafely, 0, Math.max(100, period.toMillis()), TimeUnit.MILLISECONDS);
     }
 
@@ -122,15 +121,7 @@ public class SelfManagedCertificates {
     /** One look at both Secrets: writes what the plan says, then serves the TLS Secret. */
     void check() {
         KubernetesClient client = clients.get();
-        if (namespace == null) {
-            namespace = configuredNamespace.orElseGet(client::getNamespace);
-            if (namespace == null || namespace.isBlank()) {
-                namespace = null;
-                problem("no namespace: set webhook.certificates.namespace (the Deployment sets it from the pod's)");
-                return;
-            }
-            settings = new CertificatePlan.Settings(service, namespace, lifetime, caLifetime, overlap);
-        }
+        String namespace = settings.namespace();
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             Secret ca = get(client, caSecretName);
             Secret tls = get(client, secretName);
@@ -158,7 +149,7 @@ public class SelfManagedCertificates {
     }
 
     private Secret get(KubernetesClient client, String name) {
-        return client.secrets().inNamespace(namespace).withName(name).get();
+        return client.secrets().inNamespace(settings.namespace()).withName(name).get();
     }
 
     /** Creates the Secret, or updates it with the resourceVersion it was read at: a concurrent write fails with 409. */
@@ -166,15 +157,15 @@ public class SelfManagedCertificates {
         Map<String, String> encoded = new LinkedHashMap<>();
         data.forEach((key, value) -> encoded.put(key, Base64.getEncoder().encodeToString(value)));
         if (current == null) {
-            Secret created = new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+            Secret created = new SecretBuilder().withNewMetadata().withName(name).withNamespace(settings.namespace())
                     .withLabels(labels).endMetadata().withType("kubernetes.io/tls").withData(encoded).build();
-            return client.secrets().inNamespace(namespace).resource(created).create();
+            return client.secrets().inNamespace(settings.namespace()).resource(created).create();
         }
         Map<String, String> merged = new LinkedHashMap<>(Optional.ofNullable(current.getMetadata().getLabels()).orElse(Map.of()));
         merged.putAll(labels);
         Secret updated = new SecretBuilder(current).editMetadata().withLabels(merged).endMetadata()
                 .withData(encoded).build();
-        return client.secrets().inNamespace(namespace).resource(updated).update();
+        return client.secrets().inNamespace(settings.namespace()).resource(updated).update();
     }
 
     private static Map<String, byte[]> data(Secret secret) {
@@ -196,7 +187,7 @@ public class SelfManagedCertificates {
         return switch (e.getCode()) {
             case -1, 0 -> "API server unreachable (" + LogText.rootCauseType(e) + ")";
             case 401, 403 -> "forbidden: the pod's service account needs create on secrets in namespace "
-                    + LogText.safe(String.valueOf(namespace)) + " and get/update on " + LogText.safe(caSecretName)
+                    + LogText.safe(settings.namespace()) + " and get/update on " + LogText.safe(caSecretName)
                     + " and " + LogText.safe(secretName) + " (deploy/base/rbac.yaml)";
             default -> "HTTP " + e.getCode() + " from the API server";
         } + "; trying again every period";

@@ -27,6 +27,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -74,7 +75,7 @@ public class ServingCertificate {
 
     /** Files: {@code ca.crt} next to the certificate file, as in a mounted Secret. */
     ServingCertificate(Vertx vertx, String cert, String key, Duration reloadPeriod) {
-        this(vertx, cert, key, Path.of(cert).resolveSibling("ca.crt").toString(), reloadPeriod, Source.FILES.name);
+        this(vertx, cert, key, Path.of(cert).resolveSibling("ca.crt").toString(), reloadPeriod, CertificateSource.FILES);
     }
 
     @Inject
@@ -83,13 +84,13 @@ public class ServingCertificate {
             @ConfigProperty(name = "webhook.tls.key") String key,
             @ConfigProperty(name = "webhook.tls.ca", defaultValue = "/etc/webhook/tls/ca.crt") String ca,
             @ConfigProperty(name = "webhook.tls.reload-period", defaultValue = "30s") Duration reloadPeriod,
-            @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") String source) {
+            @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") CertificateSource source) {
         this.vertx = vertx;
         this.cert = Path.of(cert);
         this.key = Path.of(key);
         this.ca = Path.of(ca);
         this.keyManager = new ReloadingKeyManager(null);
-        if (Source.of(source) == Source.SELF) {
+        if (source == CertificateSource.SELF) {
             this.reloader = null;
             this.problem = "waiting for the first self-managed certificate (webhook.certificates.source=self)";
             return;
@@ -128,27 +129,8 @@ public class ServingCertificate {
     }
 
     /** When the first CA of {@link #caCertificates()} to expire does, if there is one. */
-    public Optional<java.time.Instant> earliestCaNotAfter() {
-        return caCertificates.stream().map(c -> c.getNotAfter().toInstant()).min(java.time.Instant::compareTo);
-    }
-
-    /** The two values of {@code webhook.certificates.source}. */
-    public enum Source {
-        FILES("files"), SELF("self");
-
-        public final String name;
-
-        Source(String name) {
-            this.name = name;
-        }
-
-        public static Source of(String value) {
-            for (Source source : values()) {
-                if (source.name.equals(value)) return source;
-            }
-            throw new IllegalArgumentException("webhook.certificates.source must be files or self, not "
-                    + LogText.safe(value));
-        }
+    public Optional<Instant> earliestCaNotAfter() {
+        return caCertificates.stream().map(c -> c.getNotAfter().toInstant()).min(Instant::compareTo);
     }
 
     /**
@@ -206,7 +188,7 @@ public class ServingCertificate {
             seenDigest = pem.digest();
             servedDigest = pem.digest();
             served = leaf;
-            caCertificates = parseCertificates(pem.ca());
+            caCertificates = X509Certificates.parse(pem.ca());
             problem = null;
             LOG.infof("serving certificate loaded: subject=%s notAfter=%s caNotAfter=%s",
                     LogText.safe(leaf.getSubjectX500Principal().getName()), leaf.getNotAfter().toInstant(),
@@ -255,20 +237,6 @@ public class ServingCertificate {
             caBytes = new byte[0]; // optional: without it the caBundle keeper has nothing to add
         }
         return Pem.of(certBytes, keyBytes, caBytes, fileName(cert), fileName(key));
-    }
-
-    /** The certificates of a PEM bundle; an unparseable bundle gives none. */
-    private static List<X509Certificate> parseCertificates(byte[] pem) {
-        if (pem.length == 0) return List.of();
-        try {
-            List<X509Certificate> certificates = new ArrayList<>();
-            for (var c : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
-                certificates.add((X509Certificate) c);
-            }
-            return List.copyOf(certificates);
-        } catch (CertificateException | RuntimeException e) {
-            return List.of();
-        }
     }
 
     /** Why a pair of files cannot be served; the message names a file and a problem, never content. */

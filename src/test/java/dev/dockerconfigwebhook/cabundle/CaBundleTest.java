@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.cabundle;
 
+import dev.dockerconfigwebhook.tls.X509Certificates;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -87,7 +88,7 @@ class CaBundleTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void judges(String name, Case c) {
-        List<X509Certificate> mounted = CaBundle.parse(c.mounted().getBytes(StandardCharsets.US_ASCII));
+        List<X509Certificate> mounted = X509Certificates.parse(c.mounted().getBytes(StandardCharsets.US_ASCII));
         CaBundle.Verdict verdict = CaBundle.judge(c.bundle().getBytes(StandardCharsets.US_ASCII), c.served(), mounted, c.trustEveryCa());
         String problem = c.check().apply(verdict);
         assertEquals(null, problem, name);
@@ -96,7 +97,7 @@ class CaBundleTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void aHealedBundleIsTrustedOnTheNextLook(String name, Case c) {
-        List<X509Certificate> mounted = CaBundle.parse(c.mounted().getBytes(StandardCharsets.US_ASCII));
+        List<X509Certificate> mounted = X509Certificates.parse(c.mounted().getBytes(StandardCharsets.US_ASCII));
         if (CaBundle.judge(c.bundle().getBytes(StandardCharsets.US_ASCII), c.served(), mounted, c.trustEveryCa())
                 instanceof CaBundle.Heal heal) {
             assertInstanceOf(CaBundle.Trusted.class, CaBundle.judge(heal.bundle(), c.served(), mounted, c.trustEveryCa()),
@@ -106,7 +107,7 @@ class CaBundleTest {
 
     private static String healedTo(CaBundle.Verdict verdict, List<String> expectedCas, int added) {
         if (!(verdict instanceof CaBundle.Heal heal)) return "expected Heal, got " + verdict;
-        List<X509Certificate> got = CaBundle.parse(heal.bundle());
+        List<X509Certificate> got = X509Certificates.parse(heal.bundle());
         List<X509Certificate> want = expectedCas.stream().map(CaBundleTest::certificate).toList();
         if (!got.equals(want)) return "bundle holds " + got.size() + " certificates, not the expected " + want.size();
         if (heal.added() != added) return "added " + heal.added() + ", expected " + added;

@@ -2,6 +2,7 @@ package dev.dockerconfigwebhook.certificates;
 
 import dev.dockerconfigwebhook.certificates.CertificatePlan.Plan;
 import dev.dockerconfigwebhook.certificates.CertificatePlan.Settings;
+import dev.dockerconfigwebhook.tls.X509Certificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,7 +71,7 @@ class CertificatePlanTest {
         Secrets secrets = new Secrets();
         Plan first = secrets.step(T0);
         assertTrue(first.ca().isPresent() && first.tls().isPresent(), "both Secrets are created");
-        assertTrue(CertificateMaker.signedBy(secrets.served(), secrets.signingCa()));
+        assertTrue(X509Certificates.issuedBy(secrets.served(), secrets.signingCa()));
         assertEquals(List.of(secrets.signingCa()), secrets.trusted(), "ca.crt is the CA");
         assertTrue(CertificateMaker.matches(CertificateMaker.privateKey(secrets.tls.get("tls.key")), secrets.served()));
         assertEquals(Set.of("dcw.team.svc", "dcw", "dcw.team", "dcw.team.svc.cluster.local"), dnsNames(secrets.served()));
@@ -97,7 +98,7 @@ class CertificatePlanTest {
         Plan renewal = secrets.step(T0.plus(Duration.ofDays(21)));
         assertTrue(renewal.ca().isEmpty() && renewal.tls().isPresent(), renewal.changes().toString());
         assertNotEquals(before, secrets.served());
-        assertTrue(CertificateMaker.signedBy(secrets.served(), firstCa));
+        assertTrue(X509Certificates.issuedBy(secrets.served(), firstCa));
 
         // A third of the CA's life left: the next CA is trusted, nothing is signed with it yet.
         Instant due = T0.plus(Duration.ofDays(121));
@@ -115,7 +116,7 @@ class CertificatePlanTest {
         Plan promotion = secrets.step(promoted);
         assertTrue(promotion.ca().isPresent() && promotion.tls().isPresent(), promotion.changes().toString());
         assertEquals(nextCa, secrets.signingCa());
-        assertTrue(CertificateMaker.signedBy(secrets.served(), nextCa), "served certificates now come from the next CA");
+        assertTrue(X509Certificates.issuedBy(secrets.served(), nextCa), "served certificates now come from the next CA");
         assertEquals(List.of(nextCa, firstCa), secrets.trusted(), "the old CA is still trusted");
 
         // After another overlap the old CA is dropped.
@@ -143,7 +144,7 @@ class CertificatePlanTest {
         secrets.ca = plan.ca().orElse(ca);
         secrets.tls = plan.tls().orElseThrow();
         X509Certificate oldCa = CertificateMaker.certificates(ca.get("tls.crt")).get(0);
-        assertTrue(CertificateMaker.signedBy(secrets.served(), oldCa), "the old CA still signs during its overlap");
+        assertTrue(X509Certificates.issuedBy(secrets.served(), oldCa), "the old CA still signs during its overlap");
         assertEquals(oldCa.getNotAfter(), secrets.served().getNotAfter());
     }
 
@@ -192,7 +193,7 @@ class CertificatePlanTest {
         byte[] servedCert = secrets.tls.get("tls.crt");
         tamper.change().apply(secrets);
         Plan plan = secrets.step(T0.plusSeconds(60));
-        assertTrue(CertificateMaker.signedBy(secrets.served(), secrets.signingCa()), plan.changes().toString());
+        assertTrue(X509Certificates.issuedBy(secrets.served(), secrets.signingCa()), plan.changes().toString());
         assertTrue(CertificateMaker.matches(CertificateMaker.privateKey(secrets.tls.get("tls.key")), secrets.served()));
         assertEquals(List.of(secrets.signingCa()), secrets.trusted());
         switch (tamper.expect()) {
@@ -215,17 +216,19 @@ class CertificatePlanTest {
                 .redirectErrorStream(true).start();
         script.getInputStream().readAllBytes();
         assertEquals(0, script.waitFor());
-        // What --apply stores in the CA Secret: tls.crt and tls.key (openssl's "EC PRIVATE KEY").
+        // What --apply stores in the CA Secret: tls.crt and tls.key, the key in openssl's SEC1 EC format (a key pair to
+        // the PEM parser), not the PKCS#8 this application writes.
         Map<String, byte[]> ca = new HashMap<>();
         ca.put("tls.crt", Files.readAllBytes(out.resolve("ca.crt")));
         ca.put("tls.key", Files.readAllBytes(out.resolve("ca.key")));
-        assertTrue(new String(ca.get("tls.key"), StandardCharsets.US_ASCII).contains("BEGIN EC PRIVATE KEY"),
-                "the format under test");
+        try (var parser = new org.bouncycastle.openssl.PEMParser(Files.newBufferedReader(out.resolve("ca.key")))) {
+            assertTrue(parser.readObject() instanceof org.bouncycastle.openssl.PEMKeyPair, "the format under test");
+        }
         X509Certificate scriptCa = CertificateMaker.certificates(ca.get("tls.crt")).get(0);
         Plan plan = CertificatePlan.plan(ca, null, Instant.now(), SETTINGS);
         assertTrue(plan.ca().isEmpty(), "the script's CA is kept: " + plan.changes());
         X509Certificate served = CertificateMaker.certificates(plan.tls().orElseThrow().get("tls.crt")).get(0);
-        assertTrue(CertificateMaker.signedBy(served, scriptCa));
+        assertTrue(X509Certificates.issuedBy(served, scriptCa));
     }
 
     @Test
