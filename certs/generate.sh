@@ -95,7 +95,7 @@ if [ -n "$release" ]; then
     fullname="${short}-${hash}"
   fi
   service="$fullname"; secret="${fullname}-tls"; ca_secret="${fullname}-ca"; webhook="$fullname"
-  labels="$labels app.kubernetes.io/instance=$release"
+  labels="$labels dockerconfig-webhook/release=$release"
 fi
 
 umask 077
@@ -300,6 +300,11 @@ else
   kubectl create -f tls-secret.yaml >/dev/null || die "cannot create secret ${namespace}/${secret}"
 fi
 # shellcheck disable=SC2086 # one word per label
-kubectl -n "$namespace" label --overwrite secret "$ca_secret" "$secret" $labels >/dev/null \
+kubectl -n "$namespace" label --overwrite secret "$ca_secret" "$secret" $labels app.kubernetes.io/instance- >/dev/null \
   || die "cannot label secrets ${ca_secret} and ${secret}"
+# Not in Git by design: Argo CD must neither report nor prune them (the release is in dockerconfig-webhook/release, not
+# app.kubernetes.io/instance, which label-tracking GitOps tools claim).
+kubectl -n "$namespace" annotate --overwrite secret "$ca_secret" "$secret" \
+  argocd.argoproj.io/compare-options=IgnoreExtraneous argocd.argoproj.io/sync-options=Prune=false >/dev/null \
+  || die "cannot annotate secrets ${ca_secret} and ${secret}"
 echo "applied: secret ${namespace}/${secret} (tls.crt, tls.key, ca.crt); pods load it within a minute or two"

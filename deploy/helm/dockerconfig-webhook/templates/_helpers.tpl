@@ -49,9 +49,11 @@ every render; certs/generate.sh --release computes the same names. Call with (li
 {{- if or .Values.webhook.strict .Values.strict }}true{{- else }}false{{- end }}
 {{- end }}
 
-{{/* Labels of the Secrets the pods make: selectable by release, and opted out of every webhook. */}}
+{{/* Labels of the Secrets the pods make: selectable by release, and opted out of every webhook. The release is in a
+label of the project's own, never app.kubernetes.io/instance: GitOps tools that track objects by that label (Argo CD
+before 3.0) would claim these Secrets, find them missing from Git and prune them. */}}
 {{- define "dcw.certificateLabels" -}}
-{{- printf "app.kubernetes.io/name=%s,app.kubernetes.io/part-of=dockerconfig-webhook,app.kubernetes.io/component=certificates,%s=true,app.kubernetes.io/instance=%s" (include "dcw.name" .) .Values.webhook.optOutLabel .Release.Name }}
+{{- printf "app.kubernetes.io/name=%s,app.kubernetes.io/part-of=dockerconfig-webhook,app.kubernetes.io/component=certificates,%s=true,dockerconfig-webhook/release=%s" (include "dcw.name" .) .Values.webhook.optOutLabel .Release.Name }}
 {{- end }}
 
 {{/* Labels of every object; component is added per object. */}}

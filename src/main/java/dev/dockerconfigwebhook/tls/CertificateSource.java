@@ -4,6 +4,6 @@ package dev.dockerconfigwebhook.tls;
 public enum CertificateSource {
     /** The PEM files {@code webhook.tls.cert}, {@code .key} and {@code .ca}: a Secret mounted by the kubelet. */
     FILES,
-    /** The pods' own CA and TLS Secrets, read from the API (certificates.SelfManagedCertificates). */
+    /** The pods' own CA and TLS Secrets, read from the API (certificates.CertificateReconciler). */
     SELF
 }

@@ -1,6 +1,5 @@
 package dev.dockerconfigwebhook.tls;
 
-import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.KeyCertOptions;
@@ -8,7 +7,6 @@ import io.vertx.core.net.PemKeyCertOptions;
 import dev.dockerconfigwebhook.observability.LogText;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -26,25 +24,23 @@ import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The webhook's serving certificate, swapped into {@link ReloadingKeyManager} only when its content changed and it
- * forms a valid pair. Where it comes from is {@code webhook.certificates.source}:
+ * forms a valid pair, and whether the API server trusts it. Where it comes from is {@code webhook.certificates.source}:
  * <ul>
  * <li>{@code files}: the PEM files {@code webhook.tls.cert}, {@code webhook.tls.key} and {@code webhook.tls.ca}
- * (a mounted Secret made by certs/generate.sh or cert-manager), re-read every {@code webhook.tls.reload-period};</li>
- * <li>{@code self}: whatever the pods' own issuer ({@code certificates.SelfManagedCertificates}) {@link #offer}s from
- * the TLS Secret it keeps; nothing is read from disk.</li>
+ * (a mounted Secret made by certs/generate.sh or cert-manager), {@linkplain #reloadFiles re-read} every check period;</li>
+ * <li>{@code self}: whatever the pods' own issuer {@link #offer}s from the TLS Secret it keeps (or the pair it held
+ * before); nothing is read from disk.</li>
  * </ul>
+ * Both are driven by the one reconcile loop ({@code certificates.CertificateReconciler}), which also records
+ * {@linkplain #trust(Trust) whether the live caBundle trusts} what is served: readiness needs both.
  *
  * <p>Missing, unreadable or mismatched files never stop the process: it stays up and not ready (the readiness check
  * names the file and the problem), logs one line per distinct problem, keeps checking, and becomes ready once a valid
@@ -60,22 +56,34 @@ public class ServingCertificate {
 
     private static final Logger LOG = Logger.getLogger(ServingCertificate.class);
 
+    /**
+     * Whether the live caBundle trusts the served certificate: {@code checked} false when nobody looks (caBundle is
+     * kept outside the pods); {@code reason} says what is missing when it does not; {@code caBundleCertificates} is how
+     * many CAs the largest caBundle of the configuration holds.
+     */
+    public record Trust(boolean checked, boolean trusted, String reason, int caBundleCertificates) {
+        public static Trust unchecked() {
+            return new Trust(false, false, "", 0);
+        }
+    }
+
     private final Vertx vertx;
     private final Path cert;
     private final Path key;
     private final Path ca;
     private final ReloadingKeyManager keyManager;
-    private final ScheduledExecutorService reloader;
     private volatile List<X509Certificate> caCertificates = List.of();
     /** The content last looked at, loaded or not: each distinct problem is logged once. */
     private volatile byte[] seenDigest;
     private volatile byte[] servedDigest;
     private volatile X509Certificate served;
+    private volatile Pem servedPem;
     private volatile String problem;
+    private volatile Trust trust = Trust.unchecked();
 
     /** Files: {@code ca.crt} next to the certificate file, as in a mounted Secret. */
-    ServingCertificate(Vertx vertx, String cert, String key, Duration reloadPeriod) {
-        this(vertx, cert, key, Path.of(cert).resolveSibling("ca.crt").toString(), reloadPeriod, CertificateSource.FILES);
+    ServingCertificate(Vertx vertx, String cert, String key) {
+        this(vertx, cert, key, Path.of(cert).resolveSibling("ca.crt").toString(), CertificateSource.FILES);
     }
 
     @Inject
@@ -83,7 +91,6 @@ public class ServingCertificate {
             @ConfigProperty(name = "webhook.tls.cert") String cert,
             @ConfigProperty(name = "webhook.tls.key") String key,
             @ConfigProperty(name = "webhook.tls.ca", defaultValue = "/etc/webhook/tls/ca.crt") String ca,
-            @ConfigProperty(name = "webhook.tls.reload-period", defaultValue = "30s") Duration reloadPeriod,
             @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") CertificateSource source) {
         this.vertx = vertx;
         this.cert = Path.of(cert);
@@ -91,18 +98,10 @@ public class ServingCertificate {
         this.ca = Path.of(ca);
         this.keyManager = new ReloadingKeyManager(null);
         if (source == CertificateSource.SELF) {
-            this.reloader = null;
             this.problem = "waiting for the first self-managed certificate (webhook.certificates.source=self)";
             return;
         }
-        reloadIfChanged();
-        this.reloader = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "serving-certificate-reload");
-            thread.setDaemon(true);
-            return thread;
-        });
-        long period = Math.max(100, reloadPeriod.toMillis());
-        reloader.scheduleWithFixedDelay(this::reloadIfChanged, period, period, TimeUnit.MILLISECONDS);
+        reloadFiles(); // before the HTTPS server starts: a mounted certificate is served from the first handshake
     }
 
     /** For a server's options: every handshake asks the reloading key manager for the current pair. */
@@ -118,6 +117,21 @@ public class ServingCertificate {
     /** Why the certificate offered is not what is served (missing, unreadable, not PEM, mismatched), if it is not. */
     public Optional<String> problem() {
         return Optional.ofNullable(problem);
+    }
+
+    /** The served certificate, its key and its ca.crt as PEM (in memory only), and the certificate parsed. */
+    public synchronized Optional<CertificateWithKey> held() {
+        return servedPem == null || served == null ? Optional.empty()
+                : Optional.of(new CertificateWithKey(servedPem.cert(), servedPem.key(), servedPem.ca(), served));
+    }
+
+    /** Whether the live caBundle trusts what is served, as the reconcile loop last found it. */
+    public Trust trust() {
+        return trust;
+    }
+
+    public void trust(Trust trust) {
+        this.trust = trust;
     }
 
     /**
@@ -141,21 +155,8 @@ public class ServingCertificate {
         accept(Pem.of(certPem, keyPem, caPem, origin + " tls.crt", origin + " tls.key"));
     }
 
-    /** The source cannot give a certificate now ({@code why} names the problem, never content); a loaded one stays. */
-    public synchronized void unavailable(String why) {
-        if (why.equals(problem)) {
-            return;
-        }
-        problem = why;
-        if (served == null) {
-            LOG.warnf("serving certificate not loaded: %s; not ready, trying again every period", why);
-        } else {
-            LOG.warnf("serving certificate cannot be refreshed: %s; still serving the loaded one", why);
-        }
-    }
-
     /** Re-reads the files; loads them when their content changed and they form a valid pair. */
-    void reloadIfChanged() {
+    public void reloadFiles() {
         Pem pem;
         try {
             pem = read();
@@ -188,6 +189,7 @@ public class ServingCertificate {
             seenDigest = pem.digest();
             servedDigest = pem.digest();
             served = leaf;
+            servedPem = pem;
             caCertificates = X509Certificates.parse(pem.ca());
             problem = null;
             LOG.infof("serving certificate loaded: subject=%s notAfter=%s caNotAfter=%s",
@@ -290,9 +292,5 @@ public class ServingCertificate {
             if (aliases != null && aliases.length > 0) return aliases[0];
         }
         return null;
-    }
-
-    void stop(@Observes ShutdownEvent event) {
-        if (reloader != null) reloader.shutdownNow();
     }
 }

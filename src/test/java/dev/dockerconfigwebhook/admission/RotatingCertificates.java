@@ -30,7 +30,7 @@ public class RotatingCertificates implements QuarkusTestResourceLifecycleManager
         }
         return Map.of("webhook.tls.cert", CURRENT.resolve("tls.crt").toString(),
                 "webhook.tls.key", CURRENT.resolve("tls.key").toString(),
-                "webhook.tls.reload-period", "1s");
+                "webhook.certificates.check-period", "1s");
     }
 
     @Override

@@ -1,7 +1,15 @@
 package dev.dockerconfigwebhook.certificates;
 
-import dev.dockerconfigwebhook.certificates.CertificatePlan.Plan;
+import dev.dockerconfigwebhook.certificates.CertificatePlan.Observed;
+import dev.dockerconfigwebhook.certificates.CertificatePlan.SecretState;
 import dev.dockerconfigwebhook.certificates.CertificatePlan.Settings;
+import dev.dockerconfigwebhook.certificates.CertificatePlan.Steady;
+import dev.dockerconfigwebhook.certificates.CertificatePlan.Step;
+import dev.dockerconfigwebhook.certificates.CertificatePlan.Target;
+import dev.dockerconfigwebhook.certificates.CertificatePlan.WriteCaBundle;
+import dev.dockerconfigwebhook.certificates.CertificatePlan.WriteCaSecret;
+import dev.dockerconfigwebhook.certificates.CertificatePlan.WriteTlsSecret;
+import dev.dockerconfigwebhook.tls.CertificateWithKey;
 import dev.dockerconfigwebhook.tls.X509Certificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -9,17 +17,21 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.function.UnaryOperator;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -31,8 +43,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The self-managed certificate rules on real certificates, without a cluster: the plan's output is applied to two maps
- * standing for the Secrets, and the results are checked (who signed what, what ca.crt trusts, what expires when).
+ * The self-managed certificate rules on real certificates, without a cluster: a {@link World} stands for the two
+ * Secrets, the webhook configuration's caBundle and what one pod serves; each step the plan returns is applied to it,
+ * as the reconcile loop applies it to the API server. After every step the invariant is checked: what is served, and
+ * every serving certificate in the TLS Secret, is trusted by the caBundle of every webhook.
  */
 class CertificatePlanTest {
 
@@ -41,172 +55,319 @@ class CertificatePlanTest {
     private static final Settings SETTINGS = new Settings("dcw", "team", Duration.ofDays(30), Duration.ofDays(180),
             Duration.ofDays(1));
 
-    /** The two Secrets' data, as the API server would hold them after each write. */
-    private static final class Secrets {
+    /** The objects the plan looks at, as the API server would hold them after each write, and what the pod serves. */
+    static final class World {
+        final Settings settings;
         Map<String, byte[]> ca;
         Map<String, byte[]> tls;
+        /** caBundle of each webhook; null: the configuration does not exist. */
+        List<List<X509Certificate>> bundles = new ArrayList<>(List.of(List.of()));
+        CertificateWithKey served;
+        final Set<Target> blocked = EnumSet.noneOf(Target.class);
+        final List<Class<?>> steps = new ArrayList<>();
+        Steady last;
 
-        Plan step(Instant now) {
-            Plan plan = CertificatePlan.plan(ca, tls, now, SETTINGS);
-            plan.ca().ifPresent(d -> ca = d);
-            plan.tls().ifPresent(d -> tls = d);
-            return plan;
+        World() {
+            this(SETTINGS);
         }
 
-        X509Certificate served() {
-            return CertificateMaker.certificates(tls.get("tls.crt")).get(0);
+        World(Settings settings) {
+            this.settings = settings;
         }
 
-        X509Certificate signingCa() {
-            return CertificateMaker.certificates(ca.get("tls.crt")).get(0);
+        /** Looks once a day from {@code from} to {@code until}, as the loop would (renewals happen on the way). */
+        World dailyUntil(Instant from, Instant until) {
+            for (Instant t = from; t.isBefore(until); t = t.plus(Duration.ofDays(1))) settle(t);
+            return this;
         }
 
-        List<X509Certificate> trusted() {
-            return CertificateMaker.certificates(tls.get("ca.crt"));
+        /** Applies steps until the plan is steady, checking the invariant after each; returns the steady answer. */
+        Steady settle(Instant now) {
+            steps.clear();
+            for (int i = 0; i < 20; i++) {
+                Step step = CertificatePlan.next(observed(now), settings);
+                steps.add(step.getClass());
+                if (step instanceof Steady steady) {
+                    steady.serve().ifPresent(s -> served = s);
+                    assertInvariant(now);
+                    last = steady;
+                    return steady;
+                } else if (step instanceof WriteCaSecret write) {
+                    ca = new HashMap<>(write.data());
+                } else if (step instanceof WriteTlsSecret write) {
+                    tls = new HashMap<>(write.data());
+                    X509Certificate issued = CertificateMaker.certificates(tls.get("tls.crt")).get(0);
+                    assertTrue(bundles().trusts(issued), "a TLS Secret is written only with a trusted certificate");
+                } else if (step instanceof WriteCaBundle write) {
+                    bundles.replaceAll(b -> write.cas());
+                }
+                assertInvariant(now);
+            }
+            throw new AssertionError("not steady after 20 steps: " + steps);
+        }
+
+        Observed observed(Instant now) {
+            return new Observed(ca == null ? null : new SecretState(ca, true), tls == null ? null : new SecretState(tls, true),
+                    Optional.ofNullable(bundles).map(b -> bundles()), true, Optional.ofNullable(served), blocked, now);
+        }
+
+        CaBundles bundles() {
+            return new CaBundles(bundles);
+        }
+
+        void assertInvariant(Instant now) {
+            if (served != null && now.isBefore(served.certificate().getNotAfter().toInstant())) {
+                assertTrue(bundles != null && bundles().trusts(served.certificate()),
+                        "the served certificate is trusted by every webhook's caBundle");
+            }
+            if (bundles != null) assertTrue(bundles().largest() <= 3, "caBundle holds at most three CAs");
+        }
+
+        X509Certificate servedCertificate() {
+            return served.certificate();
+        }
+
+        Optional<X509Certificate> signingCa() {
+            return ca.get("tls.crt") != null && ca.get("tls.crt").length > 0 ? Optional.of(CertificateMaker.certificates(ca.get("tls.crt")).get(0))
+                    : Optional.empty();
+        }
+
+        Optional<X509Certificate> pendingCa() {
+            return ca.containsKey("pending.crt") ? Optional.of(CertificateMaker.certificates(ca.get("pending.crt")).get(0))
+                    : Optional.empty();
+        }
+
+        List<X509Certificate> bundle() {
+            return bundles.get(0);
+        }
+
+        List<X509Certificate> tlsCaCrt() {
+            return X509Certificates.parse(tls.get("ca.crt"));
         }
     }
 
-    @Test
-    void fromNothingOneCaAndAServingCertificateOfItThenNothingMore() throws Exception {
-        Secrets secrets = new Secrets();
-        Plan first = secrets.step(T0);
-        assertTrue(first.ca().isPresent() && first.tls().isPresent(), "both Secrets are created");
-        assertTrue(X509Certificates.issuedBy(secrets.served(), secrets.signingCa()));
-        assertEquals(List.of(secrets.signingCa()), secrets.trusted(), "ca.crt is the CA");
-        assertTrue(CertificateMaker.matches(CertificateMaker.privateKey(secrets.tls.get("tls.key")), secrets.served()));
-        assertEquals(Set.of("dcw.team.svc", "dcw", "dcw.team", "dcw.team.svc.cluster.local"), dnsNames(secrets.served()));
-        assertEquals("CN=dcw.team.svc", secrets.served().getSubjectX500Principal().getName());
-        assertEquals(List.of("serverAuth"), secrets.served().getExtendedKeyUsage().stream()
-                .map(o -> o.equals("1.3.6.1.5.5.7.3.1") ? "serverAuth" : o).toList());
-        assertTrue(secrets.signingCa().getBasicConstraints() >= 0, "the CA is a CA");
-        assertEquals(-1, secrets.served().getBasicConstraints(), "the serving certificate is not");
-        assertEquals(T0.plus(Duration.ofDays(30)), secrets.served().getNotAfter().toInstant());
-        assertTrue(secrets.served().getNotBefore().toInstant().isBefore(T0), "backdated for clock skew");
-
-        assertTrue(secrets.step(T0.plusSeconds(10)).changesNothing(), "a second look changes nothing");
-        assertTrue(secrets.step(T0.plus(Duration.ofDays(19))).changesNothing(), "two thirds of its life: kept");
+    /** A world that reached steady state from nothing at T0. */
+    private static World installed() {
+        World world = new World();
+        world.settle(T0);
+        return world;
     }
 
     @Test
-    void aCaRotationTrustsTheNextCaBeforeItSignsAndTheOldOneAfter() {
-        Secrets secrets = new Secrets();
-        secrets.step(T0);
-        X509Certificate firstCa = secrets.signingCa();
+    void fromNothingThePendingCaIsTrustedBeforeItSignsAndNothingIsServedBefore() throws Exception {
+        World world = new World();
+        Steady steady = world.settle(T0);
+        assertEquals(List.of(WriteCaSecret.class, WriteCaBundle.class, WriteCaSecret.class, WriteTlsSecret.class,
+                Steady.class), world.steps, "pending CA, caBundle, promotion, serving certificate, in that order");
+        X509Certificate ca = world.signingCa().orElseThrow();
+        assertTrue(world.pendingCa().isEmpty());
+        assertEquals(List.of(ca), world.bundle(), "caBundle is exactly the CA");
+        assertEquals(List.of(ca), world.tlsCaCrt());
+        assertTrue(steady.serve().isPresent() && steady.waiting().isEmpty());
+        X509Certificate served = world.servedCertificate();
+        assertTrue(X509Certificates.issuedBy(served, ca));
+        assertEquals(Set.of("dcw.team.svc", "dcw", "dcw.team", "dcw.team.svc.cluster.local"), dnsNames(served));
+        assertEquals("CN=dcw.team.svc", served.getSubjectX500Principal().getName());
+        assertTrue(ca.getBasicConstraints() >= 0, "the CA is a CA");
+        assertEquals(-1, served.getBasicConstraints(), "the serving certificate is not");
+        assertEquals(T0.plus(Duration.ofDays(30)), served.getNotAfter().toInstant());
+        assertTrue(served.getNotBefore().toInstant().isBefore(T0), "backdated for clock skew");
 
-        // Renewal: a third of the serving certificate's life left; same CA.
-        X509Certificate before = secrets.served();
-        Plan renewal = secrets.step(T0.plus(Duration.ofDays(21)));
-        assertTrue(renewal.ca().isEmpty() && renewal.tls().isPresent(), renewal.changes().toString());
-        assertNotEquals(before, secrets.served());
-        assertTrue(X509Certificates.issuedBy(secrets.served(), firstCa));
+        world.settle(T0.plusSeconds(10));
+        assertEquals(List.of(Steady.class), world.steps, "a second look changes nothing");
+        world.settle(T0.plus(Duration.ofDays(19)));
+        assertEquals(List.of(Steady.class), world.steps, "two thirds of its life: kept");
+    }
 
-        // A third of the CA's life left: the next CA is trusted, nothing is signed with it yet.
+    @Test
+    void withoutTheConfigurationNothingIsSignedOrServed() {
+        World world = new World();
+        world.bundles = null;
+        Steady steady = world.settle(T0);
+        assertTrue(steady.serve().isEmpty());
+        assertTrue(world.signingCa().isEmpty(), "the CA stays pending");
+        assertTrue(world.pendingCa().isPresent());
+        assertTrue(steady.waiting().contains("the webhook configuration does not exist"), steady.waiting().toString());
+        world.bundles = new ArrayList<>(List.of(List.of()));
+        assertTrue(world.settle(T0.plusSeconds(1)).serve().isPresent(), "served once the configuration is there");
+    }
+
+    @Test
+    void aFullCaRotationSignsOnlyAfterTheOverlapAndTheEvidenceThenRetiresTheOldCa() {
+        World world = installed();
+        X509Certificate first = world.signingCa().orElseThrow();
         Instant due = T0.plus(Duration.ofDays(121));
-        X509Certificate servedBeforeRotation = renewUntil(secrets, due);
-        Plan next = secrets.step(due);
-        assertTrue(next.ca().isPresent(), next.changes().toString());
-        assertEquals(firstCa, secrets.signingCa(), "the old CA still signs");
-        assertEquals(2, secrets.trusted().size(), "ca.crt trusts both");
-        X509Certificate nextCa = secrets.trusted().get(1);
-        assertEquals(servedBeforeRotation, secrets.served(), "the serving certificate is kept; only its ca.crt grew");
-        assertTrue(secrets.step(due.plus(Duration.ofHours(23))).changesNothing(), "within the overlap: nothing");
+        world.dailyUntil(T0, due).settle(due);
+        X509Certificate next = world.pendingCa().orElseThrow();
+        assertEquals(first, world.signingCa().orElseThrow(), "the old CA still signs");
+        assertEquals(Set.of(first, next), Set.copyOf(world.bundle()), "caBundle trusts both");
+        assertTrue(X509Certificates.issuedBy(world.servedCertificate(), first));
 
-        // After the overlap: the next CA signs, the old one stays trusted.
+        world.settle(due.plus(Duration.ofHours(23)));
+        assertEquals(first, world.signingCa().orElseThrow(), "within the overlap nothing changes");
+
         Instant promoted = due.plus(Duration.ofDays(1));
-        Plan promotion = secrets.step(promoted);
-        assertTrue(promotion.ca().isPresent() && promotion.tls().isPresent(), promotion.changes().toString());
-        assertEquals(nextCa, secrets.signingCa());
-        assertTrue(X509Certificates.issuedBy(secrets.served(), nextCa), "served certificates now come from the next CA");
-        assertEquals(List.of(nextCa, firstCa), secrets.trusted(), "the old CA is still trusted");
+        world.settle(promoted);
+        assertEquals(next, world.signingCa().orElseThrow(), "after the overlap, with caBundle's trust, it signs");
+        assertTrue(X509Certificates.issuedBy(world.servedCertificate(), next), "and is served");
+        assertEquals(Set.of(first, next), Set.copyOf(world.bundle()), "the old CA is still trusted for one overlap");
 
-        // After another overlap the old CA is dropped.
-        Plan drop = secrets.step(promoted.plus(Duration.ofDays(1)));
-        assertTrue(drop.ca().isPresent() && drop.tls().isPresent(), drop.changes().toString());
-        assertEquals(List.of(nextCa), secrets.trusted());
-        assertFalse(secrets.ca.containsKey("retired.crt"));
-    }
-
-    private static X509Certificate renewUntil(Secrets secrets, Instant until) {
-        for (Instant t = T0; t.isBefore(until.minus(Duration.ofDays(1))); t = t.plus(Duration.ofDays(1))) {
-            secrets.step(t);
-        }
-        return secrets.served();
+        world.settle(promoted.plus(Duration.ofDays(1)));
+        assertEquals(List.of(next), world.bundle(), "then it leaves caBundle");
+        assertEquals(List.of(next), world.tlsCaCrt(), "and ca.crt");
+        assertFalse(world.ca.containsKey("retired.crt"));
     }
 
     @Test
     void aServingCertificateNeverOutlivesItsCa() {
-        Secrets secrets = new Secrets();
-        // A CA with 40 days left, and no rotation yet: a serving certificate of 30 days would fit, 60 would not.
-        Settings longServing = new Settings("dcw", "team", Duration.ofDays(60), Duration.ofDays(180), Duration.ofDays(1));
-        Instant late = T0.plus(Duration.ofDays(140));
-        Map<String, byte[]> ca = CertificatePlan.plan(null, null, T0, longServing).ca().orElseThrow();
-        Plan plan = CertificatePlan.plan(ca, null, late, longServing);
-        secrets.ca = plan.ca().orElse(ca);
-        secrets.tls = plan.tls().orElseThrow();
-        X509Certificate oldCa = CertificateMaker.certificates(ca.get("tls.crt")).get(0);
-        assertTrue(X509Certificates.issuedBy(secrets.served(), oldCa), "the old CA still signs during its overlap");
-        assertEquals(oldCa.getNotAfter(), secrets.served().getNotAfter());
+        // Serving certificates of 60 days, a CA of 180: during the overlap the old CA, 60 days from its end, still signs.
+        World world = new World(new Settings("dcw", "team", Duration.ofDays(60), Duration.ofDays(180), Duration.ofDays(1)));
+        Instant inOverlap = T0.plus(Duration.ofDays(120)).plus(Duration.ofHours(12));
+        world.dailyUntil(T0, inOverlap).settle(inOverlap);
+        X509Certificate ca = world.signingCa().orElseThrow();
+        assertTrue(world.pendingCa().isPresent(), "the next CA is pending");
+        world.tls = null;
+        world.settle(inOverlap.plus(Duration.ofHours(1)));
+        X509Certificate issued = world.servedCertificate();
+        assertTrue(X509Certificates.issuedBy(issued, ca), "the old CA still signs during the overlap");
+        assertEquals(ca.getNotAfter(), issued.getNotAfter(), "cut at the CA's end, not 60 days on");
     }
 
-    /** A change to a Secret someone made by hand, and what the next plan must do about it. */
-    record Tamper(UnaryOperator<Secrets> change, String expect) {
+    /** A transition: what is done to an installed world, and what must hold once the plan is steady again. */
+    record Transition(Consumer<World> change, BiConsumer<World, X509Certificate> expect) {
     }
 
-    static Stream<Arguments> tampering() {
+    static Stream<Arguments> transitions() {
         return Stream.of(
-                Arguments.of("CA Secret with a garbage certificate: a new CA, and a certificate of it", new Tamper(s -> {
-                    s.ca.put("tls.crt", "not pem".getBytes(StandardCharsets.US_ASCII));
-                    return s;
-                }, "new CA")),
-                Arguments.of("CA key of another CA: a new CA", new Tamper(s -> {
-                    s.ca.put("tls.key", CertificatePlan.plan(null, null, T0, SETTINGS).ca().orElseThrow().get("tls.key"));
-                    return s;
-                }, "new CA")),
-                Arguments.of("serving key of another certificate: reissued", new Tamper(s -> {
-                    s.tls.put("tls.key", CertificatePlan.plan(null, null, T0, SETTINGS).tls().orElseThrow().get("tls.key"));
-                    return s;
-                }, "reissued")),
-                Arguments.of("serving certificate missing: reissued", new Tamper(s -> {
-                    s.tls.remove("tls.crt");
-                    return s;
-                }, "reissued")),
-                Arguments.of("serving certificate of another CA: reissued by ours", new Tamper(s -> {
-                    s.tls = CertificatePlan.plan(null, null, T0, SETTINGS).tls().orElseThrow();
-                    return s;
-                }, "reissued")),
-                Arguments.of("ca.crt emptied: restored, certificate kept", new Tamper(s -> {
-                    s.tls.put("ca.crt", new byte[0]);
-                    return s;
-                }, "bundle")),
-                Arguments.of("TLS Secret deleted: reissued", new Tamper(s -> {
-                    s.tls = null;
-                    return s;
-                }, "reissued")));
+                Arguments.of("CA Secret deleted: served certificate kept, a new pending CA, the old CA kept as retired",
+                        new Transition(w -> w.ca = null, CertificatePlanTest::keptServingWithANewPendingCa)),
+                Arguments.of("CA Secret with a garbage certificate: the same",
+                        new Transition(w -> w.ca.put("tls.crt", "not pem".getBytes(StandardCharsets.US_ASCII)),
+                                CertificatePlanTest::keptServingWithANewPendingCa)),
+                Arguments.of("CA Secret emptied: the same",
+                        new Transition(w -> w.ca.clear(), CertificatePlanTest::keptServingWithANewPendingCa)),
+                Arguments.of("CA key of another CA: the same", new Transition(
+                        w -> w.ca.put("tls.key", installed().ca.get("tls.key")),
+                        CertificatePlanTest::keptServingWithANewPendingCa)),
+                Arguments.of("CA and TLS Secrets deleted: the served pair is written back, a new pending CA",
+                        new Transition(w -> {
+                            w.ca = null;
+                            w.tls = null;
+                        }, (w, before) -> {
+                            keptServingWithANewPendingCa(w, before);
+                            assertEquals(before, CertificateMaker.certificates(w.tls.get("tls.crt")).get(0),
+                                    "the TLS Secret holds the served certificate again");
+                        })),
+                Arguments.of("TLS Secret deleted: a new certificate of the trusted CA", new Transition(w -> w.tls = null,
+                        (w, before) -> assertTrue(X509Certificates.issuedBy(w.servedCertificate(), w.signingCa().orElseThrow())))),
+                Arguments.of("serving key of another certificate: reissued", new Transition(
+                        w -> w.tls.put("tls.key", installed().tls.get("tls.key")),
+                        (w, before) -> assertTrue(CertificateMaker.matches(CertificateMaker.privateKey(w.tls.get("tls.key")),
+                                w.servedCertificate())))),
+                Arguments.of("serving certificate of another CA: reissued by ours, never served",
+                        new Transition(w -> w.tls = installed().tls,
+                                (w, before) -> assertTrue(X509Certificates.issuedBy(w.servedCertificate(), w.signingCa().orElseThrow())))),
+                Arguments.of("ca.crt emptied: restored, certificate kept", new Transition(w -> w.tls.put("ca.crt", new byte[0]),
+                        (w, before) -> assertEquals(List.of(w.signingCa().orElseThrow()), w.tlsCaCrt()))),
+                Arguments.of("foreign CAs in caBundle: removed, ours kept", new Transition(
+                        w -> w.bundles.replaceAll(b -> List.of(b.get(0), installed().signingCa().orElseThrow(),
+                                installed().signingCa().orElseThrow())),
+                        (w, before) -> assertEquals(List.of(w.signingCa().orElseThrow()), w.bundle()))),
+                Arguments.of("caBundle emptied: restored", new Transition(w -> w.bundles.replaceAll(b -> List.of()),
+                        (w, before) -> assertEquals(List.of(w.signingCa().orElseThrow()), w.bundle()))),
+                Arguments.of("a second webhook without caBundle: given the same", new Transition(
+                        w -> w.bundles.add(List.of()), (w, before) -> assertEquals(w.bundles.get(0), w.bundles.get(1)))));
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("tampering")
-    void repairsWhatWasChangedByHand(String name, Tamper tamper) {
-        Secrets secrets = new Secrets();
-        secrets.step(T0);
-        X509Certificate ca = secrets.signingCa();
-        byte[] servedCert = secrets.tls.get("tls.crt");
-        tamper.change().apply(secrets);
-        Plan plan = secrets.step(T0.plusSeconds(60));
-        assertTrue(X509Certificates.issuedBy(secrets.served(), secrets.signingCa()), plan.changes().toString());
-        assertTrue(CertificateMaker.matches(CertificateMaker.privateKey(secrets.tls.get("tls.key")), secrets.served()));
-        assertEquals(List.of(secrets.signingCa()), secrets.trusted());
-        switch (tamper.expect()) {
-            case "new CA" -> assertNotEquals(ca, secrets.signingCa());
-            case "reissued" -> {
-                assertEquals(ca, secrets.signingCa(), "the CA is kept");
-                assertTrue(plan.ca().isEmpty());
-            }
-            case "bundle" -> assertEquals(new String(servedCert, StandardCharsets.US_ASCII),
-                    new String(secrets.tls.get("tls.crt"), StandardCharsets.US_ASCII));
-            default -> throw new AssertionError(tamper.expect());
+    @MethodSource("transitions")
+    void aChangeMadeFromOutsideNeverMakesThePodServeAnUntrustedCertificate(String name, Transition transition) {
+        World world = installed();
+        X509Certificate before = world.servedCertificate();
+        transition.change().accept(world);
+        world.settle(T0.plusSeconds(60)); // the invariant is checked after every step
+        transition.expect().accept(world, before);
+        world.settle(T0.plusSeconds(61));
+        assertEquals(List.of(Steady.class), world.steps, "repaired once, then stable");
+    }
+
+    private static void keptServingWithANewPendingCa(World world, X509Certificate before) {
+        assertEquals(before, world.servedCertificate(), "what is served does not change");
+        X509Certificate old = world.bundle().stream().filter(ca -> X509Certificates.issuedBy(before, ca)).findFirst()
+                .orElseThrow(() -> new AssertionError("the served certificate's CA stays in caBundle"));
+        assertTrue(world.signingCa().isEmpty(), "no CA signs: the old key is gone, the new CA is not due yet");
+        X509Certificate pending = world.pendingCa().orElseThrow();
+        assertEquals(Set.of(pending, old), Set.copyOf(world.bundle()), "caBundle: the pending CA and the one in use");
+    }
+
+    @Test
+    void aPrunerDeletingBothSecretsAgainAndAgainNeitherGrowsCaBundleNorChangesWhatIsServed() {
+        World world = installed();
+        X509Certificate served = world.servedCertificate();
+        for (int i = 1; i <= 20; i++) {
+            world.ca = null;
+            if (i % 2 == 0) world.tls = null;
+            world.settle(T0.plusSeconds(5L * i));
+            assertEquals(2, world.bundle().size(), "caBundle: " + world.bundle().size() + " CAs after " + i + " deletions");
+            assertEquals(served, world.servedCertificate());
         }
-        assertTrue(secrets.step(T0.plusSeconds(61)).changesNothing(), "repaired once, then stable");
+        // Left alone for the overlap, the pending CA signs; the old one leaves one overlap later.
+        Instant promoted = T0.plusSeconds(100).plus(Duration.ofDays(1));
+        world.settle(promoted);
+        X509Certificate signing = world.signingCa().orElseThrow();
+        assertTrue(X509Certificates.issuedBy(world.servedCertificate(), signing), "served from the promoted CA");
+        assertEquals(2, world.bundle().size(), "the old CA is trusted one overlap longer");
+        world.settle(promoted.plus(Duration.ofDays(1)));
+        assertEquals(List.of(signing), world.bundle());
+    }
+
+    @Test
+    void aPendingCaWithoutTrustNeverSignsAndSaysWhy() {
+        World world = installed();
+        X509Certificate first = world.signingCa().orElseThrow();
+        Instant due = T0.plus(Duration.ofDays(121));
+        world.dailyUntil(T0, due.minus(Duration.ofDays(1)));
+        world.blocked.add(Target.CA_BUNDLE); // the update of the configuration is forbidden
+        world.settle(due);
+        assertTrue(world.pendingCa().isPresent(), "the pending CA is written");
+        assertEquals(List.of(first), world.bundle(), "but caBundle cannot gain it");
+        Steady late = world.settle(due.plus(Duration.ofDays(3)));
+        assertEquals(first, world.signingCa().orElseThrow(), "past the overlap it still does not sign");
+        assertTrue(X509Certificates.issuedBy(world.servedCertificate(), first), "the trusted CA's certificate is served");
+        assertTrue(late.waiting().stream().anyMatch(w -> w.contains("caBundle cannot be written")), late.waiting().toString());
+        assertTrue(late.waiting().stream().anyMatch(w -> w.contains("does not trust it yet")), late.waiting().toString());
+
+        world.blocked.clear(); // given back
+        world.settle(due.plus(Duration.ofDays(3)).plusSeconds(1));
+        assertTrue(world.pendingCa().isEmpty());
+        assertNotEquals(first, world.signingCa().orElseThrow(), "promoted once caBundle trusts it");
+        assertTrue(world.last.waiting().isEmpty(), world.last.waiting().toString());
+    }
+
+    @Test
+    void aStaleCaBundleIsNoEvidenceForAPromotion() {
+        World world = installed();
+        Instant due = T0.plus(Duration.ofDays(121));
+        world.dailyUntil(T0, due).settle(due);
+        X509Certificate pending = world.pendingCa().orElseThrow();
+        Observed seen = world.observed(due.plus(Duration.ofDays(2)));
+        Observed stale = new Observed(seen.ca(), seen.tls(), seen.caBundle(), false, seen.held(), seen.blocked(), seen.now());
+        Step step = CertificatePlan.next(stale, SETTINGS);
+        assertTrue(step instanceof Steady, "no promotion on a caBundle that could not be read: " + step);
+        assertTrue(CertificatePlan.next(seen, SETTINGS) instanceof WriteCaSecret, "a fresh one is");
+        assertTrue(world.bundles().holds(pending));
+    }
+
+    @Test
+    void aPendingCaMadeByTheScriptStartsItsOverlapWhenFirstSeen() {
+        World world = installed();
+        World other = installed();
+        world.ca.put("pending.crt", other.ca.get("tls.crt"));
+        world.ca.put("pending.key", other.ca.get("tls.key"));
+        world.settle(T0.plusSeconds(100));
+        assertEquals("%d".formatted(T0.plusSeconds(100).getEpochSecond()),
+                new String(world.ca.get("pending-at"), StandardCharsets.US_ASCII));
+        assertTrue(world.bundles().holds(other.signingCa().orElseThrow()), "trusted at once");
     }
 
     @Test
@@ -218,17 +379,16 @@ class CertificatePlanTest {
         assertEquals(0, script.waitFor());
         // What --apply stores in the CA Secret: tls.crt and tls.key, the key in openssl's SEC1 EC format (a key pair to
         // the PEM parser), not the PKCS#8 this application writes.
-        Map<String, byte[]> ca = new HashMap<>();
-        ca.put("tls.crt", Files.readAllBytes(out.resolve("ca.crt")));
-        ca.put("tls.key", Files.readAllBytes(out.resolve("ca.key")));
+        World world = new World();
+        world.ca = new HashMap<>(Map.of("tls.crt", Files.readAllBytes(out.resolve("ca.crt")),
+                "tls.key", Files.readAllBytes(out.resolve("ca.key"))));
         try (var parser = new org.bouncycastle.openssl.PEMParser(Files.newBufferedReader(out.resolve("ca.key")))) {
             assertTrue(parser.readObject() instanceof org.bouncycastle.openssl.PEMKeyPair, "the format under test");
         }
-        X509Certificate scriptCa = CertificateMaker.certificates(ca.get("tls.crt")).get(0);
-        Plan plan = CertificatePlan.plan(ca, null, Instant.now(), SETTINGS);
-        assertTrue(plan.ca().isEmpty(), "the script's CA is kept: " + plan.changes());
-        X509Certificate served = CertificateMaker.certificates(plan.tls().orElseThrow().get("tls.crt")).get(0);
-        assertTrue(X509Certificates.issuedBy(served, scriptCa));
+        X509Certificate scriptCa = CertificateMaker.certificates(world.ca.get("tls.crt")).get(0);
+        world.settle(Instant.now());
+        assertEquals(scriptCa, world.signingCa().orElseThrow(), "the script's CA is kept");
+        assertTrue(X509Certificates.issuedBy(world.servedCertificate(), scriptCa));
     }
 
     @Test
@@ -241,24 +401,6 @@ class CertificatePlanTest {
         assertTrue(longServing.getMessage().contains("a third of ca-lifetime"), longServing.getMessage());
         assertThrows(IllegalArgumentException.class,
                 () -> new Settings("s", "n", Duration.ZERO, Duration.ofDays(180), Duration.ofHours(1)));
-    }
-
-    @Test
-    void durationsAreLoggedAsTheSettingsWriteThem() {
-        assertEquals("90d", SelfManagedCertificates.shortly(Duration.ofDays(90)));
-        assertEquals("1h", SelfManagedCertificates.shortly(Duration.ofHours(1)));
-        assertEquals("20s", SelfManagedCertificates.shortly(Duration.ofSeconds(20)));
-        assertEquals("PT0.5S", SelfManagedCertificates.shortly(Duration.ofMillis(500)));
-    }
-
-    @Test
-    void labelsAreParsedFromTheDeploymentsText() {
-        assertEquals(Map.of("app.kubernetes.io/instance", "acme", "dockerconfig-webhook/skip", "true"),
-                SelfManagedCertificates.parseLabels("app.kubernetes.io/instance=acme, dockerconfig-webhook/skip=true,"));
-        assertEquals(Map.of(), SelfManagedCertificates.parseLabels(""));
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
-                () -> SelfManagedCertificates.parseLabels("novalue"));
-        assertTrue(bad.getMessage().contains("key=value"));
     }
 
     private static Set<String> dnsNames(X509Certificate certificate) throws Exception {

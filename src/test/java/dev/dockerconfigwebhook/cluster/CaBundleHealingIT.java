@@ -8,7 +8,10 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,11 +25,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The packaged jar, started as deployed, keeps its webhook configuration's caBundle on a real API server: after the
- * configuration is created without one, deleted and re-applied, or holds only another CA, the API server can call the
- * webhook again within a few check periods, and a pull secret written through it comes back fixed.
+ * The packaged jar, started as deployed with a mounted certificate, keeps its webhook configuration's caBundle on a real
+ * API server: after the configuration is created without one, deleted and re-applied, or holds another CA, caBundle is
+ * exactly the mounted ca.crt again within a few check periods, and a pull secret written through it comes back fixed.
+ * The pod is ready only while the live caBundle trusts it.
  */
 @RequiresRealApiServer
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CaBundleHealingIT {
 
     private static final String CONFIG = "heal-it-hook";
@@ -37,6 +42,7 @@ class CaBundleHealingIT {
     private static KubernetesClient client;
     private static Process webhook;
     private static int port;
+    private static int management;
     private static final Path LOG = Path.of("target/it-logs/ca-bundle-healing.log");
 
     @BeforeAll
@@ -44,11 +50,13 @@ class CaBundleHealingIT {
         api = RealApiServer.shared();
         client = api.client();
         port = PackagedWebhook.freePort();
-        webhook = PackagedWebhook.startAsDeployed(LOG, port, Map.of(
-                "QUARKUS_HTTP_SSL_PORT", String.valueOf(port), "QUARKUS_MANAGEMENT_PORT", String.valueOf(PackagedWebhook.freePort()),
-                "KUBECONFIG", api.kubeconfig().toString(),
+        management = PackagedWebhook.freePort();
+        webhook = PackagedWebhook.launchAsDeployed(LOG, Map.of(
+                "QUARKUS_HTTP_SSL_PORT", String.valueOf(port), "QUARKUS_MANAGEMENT_PORT", String.valueOf(management),
+                "KUBECONFIG", api.kubeconfig().toString(), "WEBHOOK_TLS_CERT", DEV_CERT.toString(),
+                "WEBHOOK_TLS_KEY", Path.of("target/certificates/dev.key").toAbsolutePath().toString(),
                 "WEBHOOK_TLS_CA", DEV_CERT.toString(), // the dev certificate is self-signed: it is its own CA
-                "WEBHOOK_CA_BUNDLE_CONFIGURATION", CONFIG, "WEBHOOK_CA_BUNDLE_CHECK_PERIOD", "1s"));
+                "WEBHOOK_CA_BUNDLE_CONFIGURATION", CONFIG, "WEBHOOK_CERTIFICATES_CHECK_PERIOD", "1s"));
         assertEquals(0, api.kubectlWithInput("""
                 apiVersion: v1
                 kind: Namespace
@@ -66,9 +74,14 @@ class CaBundleHealingIT {
     }
 
     @Test
-    void aConfigurationAppliedWithoutCaBundleHealsAndWritesAreFixedThroughIt() throws Exception {
+    @Order(1)
+    void notReadyWithoutTheConfigurationThenItHealsAndWritesAreFixedThroughIt() throws Exception {
+        String readiness = PackagedWebhook.awaitReadiness(management, "not found", LOG);
+        assertTrue(readiness.contains("DOWN"), readiness);
+        assertTrue(readiness.contains("MutatingWebhookConfiguration " + CONFIG + " not found"), readiness);
         applyConfiguration(null);
         awaitHealed();
+        PackagedWebhook.awaitReady(webhook, management, LOG);
         assertEquals(certificates(Files.readString(DEV_CERT)), certificates(caBundle()), "exactly the mounted ca.crt");
         assertPullSecretFixed("first");
 
@@ -79,22 +92,23 @@ class CaBundleHealingIT {
         assertPullSecretFixed("after-reapply");
 
         String log = Files.readString(LOG);
-        assertTrue(log.contains("did not trust the serving certificate or a CA of its ca.crt: added 1 CA certificate(s)"), log);
+        assertTrue(log.contains("caBundle of MutatingWebhookConfiguration " + CONFIG + " set to the 1 CA(s) of ca.crt"), log);
         assertFalse(log.contains("Exception"), "no stack trace: " + log);
     }
 
     @Test
-    void anotherCaAlreadyInTheBundleIsKept() throws Exception {
+    @Order(2)
+    void anotherCaInTheBundleIsRemoved() throws Exception {
         Path other = Files.createTempDirectory("other-ca");
         Process p = new ProcessBuilder("bash", "certs/generate.sh", "--out", other.toString()).redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
         assertEquals(0, p.waitFor());
         String otherCa = Files.readString(other.resolve("ca.crt"));
-        applyConfiguration(otherCa);
+        applyConfiguration(otherCa + Files.readString(DEV_CERT));
         awaitHealed();
-        assertEquals(java.util.stream.Stream.concat(certificates(otherCa).stream(), certificates(Files.readString(DEV_CERT)).stream())
-                .toList(), certificates(caBundle()), "the CA that was there stays first, the mounted one is added");
-        assertPullSecretFixed("kept-other");
+        assertEquals(certificates(Files.readString(DEV_CERT)), certificates(caBundle()),
+                "caBundle holds exactly the CAs of the mounted ca.crt: a CA nobody uses is no longer trusted");
+        assertPullSecretFixed("other-removed");
     }
 
     private static void applyConfiguration(String caBundle) {
@@ -134,7 +148,7 @@ class CaBundleHealingIT {
     private static void awaitHealed() throws Exception {
         var devCa = certificates(Files.readString(DEV_CERT)).get(0);
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!certificates(caBundle()).contains(devCa)) {
+        while (!certificates(caBundle()).equals(java.util.List.of(devCa))) {
             if (System.nanoTime() > end) throw new AssertionError("caBundle not healed within 30 s; see " + LOG);
             if (!webhook.isAlive()) throw new AssertionError("the webhook exited; see " + LOG);
             Thread.sleep(200);

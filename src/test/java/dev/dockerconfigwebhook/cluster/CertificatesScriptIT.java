@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -180,8 +181,10 @@ class CertificatesScriptIT {
         assertEquals(0, release.exit(), release.output());
         for (String name : List.of("acme-dockerconfig-webhook-tls", "acme-dockerconfig-webhook-ca")) {
             Secret secret = client.secrets().inNamespace(namespace).withName(name).get();
-            assertEquals("acme", secret.getMetadata().getLabels().get("app.kubernetes.io/instance"),
+            assertEquals("acme", secret.getMetadata().getLabels().get("dockerconfig-webhook/release"),
                     name + " is selected by the release's uninstall");
+            assertNull(secret.getMetadata().getLabels().get("app.kubernetes.io/instance"), name + ": no GitOps tool claims it");
+            assertEquals("Prune=false", secret.getMetadata().getAnnotations().get("argocd.argoproj.io/sync-options"));
         }
         String served = new String(Base64.getDecoder().decode(client.secrets().inNamespace(namespace)
                 .withName("acme-dockerconfig-webhook-tls").get().getData().get("tls.crt")), StandardCharsets.US_ASCII);

@@ -70,7 +70,7 @@ class HelmChartOnRealApiServerIT {
             if (r == null) continue;
             r.pods().destroy();
             api.kubectlWithInput(r.manifest(), "delete", "--ignore-not-found", "--wait=false", "-f", "-");
-            api.kubectl("-n", r.namespace(), "delete", "secret", "-l", "app.kubernetes.io/instance=" + r.name());
+            api.kubectl("-n", r.namespace(), "delete", "secret", "-l", "dockerconfig-webhook/release=" + r.name());
         }
         if (client != null) client.close();
     }
@@ -96,7 +96,7 @@ class HelmChartOnRealApiServerIT {
             awaitCaBundle(r);
             Secret ca = client.secrets().inNamespace(r.namespace()).withName(fullname(r) + "-ca").get();
             assertNotNull(ca, r.name() + " made its CA");
-            assertEquals(r.name(), ca.getMetadata().getLabels().get("app.kubernetes.io/instance"));
+            assertEquals(r.name(), ca.getMetadata().getLabels().get("dockerconfig-webhook/release"));
         }
         assertTrue(!a.configuration().getWebhooks().get(0).getName().equals(b.configuration().getWebhooks().get(0).getName()),
                 "each release's webhook has its own name");
@@ -125,7 +125,7 @@ class HelmChartOnRealApiServerIT {
         assertEquals(0, helmUninstall.exit(), helmUninstall.output());
         // The second step of docs/operations.md's Helm uninstall, for the Secrets the pods made.
         RealApiServer.Run secrets = api.kubectl("-n", a.namespace(), "delete", "secret", "-l",
-                "app.kubernetes.io/instance=" + a.name());
+                "dockerconfig-webhook/release=" + a.name());
         assertEquals(0, secrets.exit(), secrets.output());
 
         RealApiServer.Run left = api.kubectl("get", "mutatingwebhookconfigurations,clusterroles,clusterrolebindings",
@@ -189,7 +189,7 @@ class HelmChartOnRealApiServerIT {
         // The Deployment's own settings, as its pods get them; the namespace from the downward API, a kubeconfig for
         // the service account, and the certificate's name matching the URL above.
         env.putAll(Map.of("WEBHOOK_CERTIFICATES_NAMESPACE", namespace, "WEBHOOK_CERTIFICATES_SERVICE", "localhost",
-                "WEBHOOK_CA_BUNDLE_CHECK_PERIOD", "1s", "WEBHOOK_CERTIFICATES_CHECK_PERIOD", "1s",
+                "WEBHOOK_CERTIFICATES_CHECK_PERIOD", "1s",
                 "KUBECONFIG", api.kubeconfig().toString(), "QUARKUS_HTTP_SSL_PORT", String.valueOf(port),
                 "QUARKUS_MANAGEMENT_PORT", String.valueOf(management)));
         assertEquals(configuration.getMetadata().getName(), env.get("WEBHOOK_CA_BUNDLE_CONFIGURATION"));

@@ -202,8 +202,10 @@ class HelmChartTest {
         assertEquals("pull-fixer-dockerconfig-webhook", values.get("WEBHOOK_CERTIFICATES_SERVICE"));
         assertEquals("pull-fixer-dockerconfig-webhook-tls", values.get("WEBHOOK_CERTIFICATES_SECRET"));
         assertEquals("pull-fixer-dockerconfig-webhook-ca", values.get("WEBHOOK_CERTIFICATES_CA_SECRET"));
-        assertTrue(values.get("WEBHOOK_CERTIFICATES_LABELS").contains("app.kubernetes.io/instance=pull-fixer"),
+        assertTrue(values.get("WEBHOOK_CERTIFICATES_LABELS").contains("dockerconfig-webhook/release=pull-fixer"),
                 "the documented uninstall selects them by the release");
+        assertFalse(values.get("WEBHOOK_CERTIFICATES_LABELS").contains("app.kubernetes.io/instance"),
+                "no label-tracking GitOps tool claims (and prunes) them");
         assertEquals(Map.of("WEBHOOK_CERTIFICATES_LIFETIME", "90d", "WEBHOOK_CERTIFICATES_CA_LIFETIME", "1095d",
                 "WEBHOOK_CERTIFICATES_OVERLAP", "1h"), Map.of("WEBHOOK_CERTIFICATES_LIFETIME", values.get("WEBHOOK_CERTIFICATES_LIFETIME"),
                 "WEBHOOK_CERTIFICATES_CA_LIFETIME", values.get("WEBHOOK_CERTIFICATES_CA_LIFETIME"),
@@ -276,7 +278,7 @@ class HelmChartTest {
         Map<String, Map<String, Object>> byName = new LinkedHashMap<>();
         rules.forEach(r -> byName.put((String) r.get("alert"), r));
         assertEquals(List.of("DockerconfigWebhookNoReadyReplica", "DockerconfigWebhookCertificateExpiresSoon",
-                "DockerconfigWebhookReviewsFailing"), List.copyOf(byName.keySet()));
+                "DockerconfigWebhookCertificateUntrusted", "DockerconfigWebhookReviewsFailing"), List.copyOf(byName.keySet()));
         for (Map<String, Object> r : rules) {
             // What promtool checks of an alerting rule: a name, an expression, a duration, string labels/annotations.
             assertTrue(((String) r.get("expr")).strip().length() > 0, r.toString());
@@ -296,6 +298,9 @@ class HelmChartTest {
                 + "job=\"pull-fixer-dockerconfig-webhook\"}"), expiry);
         assertTrue(expiry.contains("webhook_ca_certificate_expiration_timestamp_seconds{"), expiry);
         assertTrue(expiry.contains("< 1209600"), "14 days: " + expiry);
+        assertEquals("min by (pod) (webhook_ca_bundle_trusted{namespace=\"infra-pull\", "
+                + "job=\"pull-fixer-dockerconfig-webhook\"}) < 1", byName.get("DockerconfigWebhookCertificateUntrusted").get("expr"));
+        assertEquals("5m", byName.get("DockerconfigWebhookCertificateUntrusted").get("for"));
         String failing = (String) byName.get("DockerconfigWebhookReviewsFailing").get("expr");
         assertTrue(failing.contains("outcome=~\"busy|errored\"") && failing.endsWith("> 0.05"), failing);
         // The job label is the Service's name, as the ServiceMonitor scrapes it.

@@ -85,7 +85,7 @@ class PackagedJarIT {
         Process webhook = PackagedWebhook.launch(log, Map.of("QUARKUS_HTTP_SSL_PORT", String.valueOf(port),
                 "QUARKUS_MANAGEMENT_PORT", String.valueOf(management), "WEBHOOK_CA_BUNDLE_KEEP", "false",
                 "WEBHOOK_TLS_CERT", dir.resolve("tls.crt").toString(), "WEBHOOK_TLS_KEY", dir.resolve("tls.key").toString(),
-                "WEBHOOK_TLS_RELOAD_PERIOD", "1s"));
+                "WEBHOOK_CERTIFICATES_CHECK_PERIOD", "1s"));
         try {
             HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             HttpRequest ready = HttpRequest.newBuilder(URI.create("http://localhost:" + management + "/q/health/ready"))

@@ -107,6 +107,25 @@ public final class PackagedWebhook {
         }
     }
 
+    /** The readiness body once it contains {@code text}; fails after 60 s or when the process exits. */
+    public static String awaitReadiness(int managementPort, String text, Path log) throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + "/q/health/ready"))
+                .timeout(Duration.ofSeconds(5)).build();
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String body = "";
+        while (System.nanoTime() < end) {
+            try {
+                body = http.send(ready, HttpResponse.BodyHandlers.ofString()).body();
+                if (body.contains(text)) return body;
+            } catch (IOException notYet) {
+                // the management port is not up yet
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("readiness never said \"" + text + "\" (last: " + body + "); see " + log);
+    }
+
     private static Process awaitHandshake(Process process, int port, Path log) throws Exception {
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (true) {

@@ -2,7 +2,6 @@ package dev.dockerconfigwebhook.tls;
 
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,9 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * {@link ServingCertificate#reloadIfChanged()} without Quarkus, in the manner of cert-manager's file_source_test:
+ * {@link ServingCertificate#reloadFiles()} without Quarkus, in the manner of cert-manager's file_source_test:
  * files appear, change, break and heal on disk, and each look gives the pair that must be served and the reason
- * when one is not (the reload period is an hour here, so only the test's own calls look).
+ * when one is not (nothing but the test's own calls looks: the reconcile loop that calls it in the application is not
+ * running).
  */
 class ServingCertificateTest {
 
@@ -53,14 +52,8 @@ class ServingCertificateTest {
         if (vertx != null) vertx.close();
     }
 
-    @AfterEach
-    void stop() {
-        if (serving != null) serving.stop(null);
-    }
-
     private ServingCertificate watch() {
-        serving = new ServingCertificate(vertx, mounted.resolve("tls.crt").toString(), mounted.resolve("tls.key").toString(),
-                Duration.ofHours(1));
+        serving = new ServingCertificate(vertx, mounted.resolve("tls.crt").toString(), mounted.resolve("tls.key").toString());
         return serving;
     }
 
@@ -85,7 +78,7 @@ class ServingCertificateTest {
         assertEquals(Optional.of(mounted.resolve("tls.crt") + ": file not found"), s.problem());
 
         mount("a");
-        s.reloadIfChanged();
+        s.reloadFiles();
         assertEquals("CN=svc-a.dockerconfig-webhook.svc", subject(s));
         assertEquals(Optional.empty(), s.problem());
     }
@@ -102,7 +95,7 @@ class ServingCertificateTest {
         // A PEM block of the right type with four bytes of nothing in it (assembled, so no file holds a key-shaped text).
         String label = "PRIVATE" + " KEY";
         Files.writeString(mounted.resolve("tls.key"), "-----BEGIN " + label + "-----\nAAAA\n-----END " + label + "-----\n");
-        s.reloadIfChanged();
+        s.reloadFiles();
         assertEquals(Optional.of(mounted.resolve("tls.key") + ": no usable PEM private key"), s.problem());
         assertEquals(Optional.empty(), s.current());
     }
@@ -114,13 +107,13 @@ class ServingCertificateTest {
         String first = subject(s);
 
         mount("b", "a"); // the new certificate arrived, its key not yet
-        s.reloadIfChanged();
+        s.reloadFiles();
         assertEquals(first, subject(s), "a mismatched pair is never loaded: the previous one keeps serving");
         assertTrue(s.problem().orElseThrow().endsWith("are not a pair (the key does not match the certificate)"),
                 s.problem().toString());
 
         mount("b");
-        s.reloadIfChanged();
+        s.reloadFiles();
         assertNotEquals(first, subject(s));
         assertEquals("CN=svc-b.dockerconfig-webhook.svc", subject(s));
         assertEquals(Optional.empty(), s.problem());
@@ -131,7 +124,7 @@ class ServingCertificateTest {
         mount("a");
         ServingCertificate s = watch();
         X509Certificate loaded = s.current().orElseThrow();
-        s.reloadIfChanged();
+        s.reloadFiles();
         assertTrue(loaded == s.current().orElseThrow(), "the same object: nothing was parsed again");
     }
 }
