@@ -32,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -153,6 +154,103 @@ class CertificatePlanTest {
         return world;
     }
 
+    /** One transition: from the world {@code given} at {@code at}, the plan's next step, and what it says. */
+    record StepRow(Supplier<World> given, Instant at, Class<? extends Step> step, String says) {
+    }
+
+    private static final Instant DUE = T0.plus(Duration.ofDays(121)); // the next CA is made (a third of 180 days left)
+
+    static Stream<Arguments> steps() {
+        return Stream.of(
+                row("nothing: a pending CA goes into the CA Secret", () -> fromNothing(0), T0, WriteCaSecret.class,
+                        "created a pending CA"),
+                row("pending, not in caBundle: caBundle gains it", () -> fromNothing(1), T0, WriteCaBundle.class,
+                        "caBundle set to the 1 CA(s)"),
+                row("pending in caBundle, nothing in use: it signs at once", () -> fromNothing(2), T0,
+                        WriteCaSecret.class, "the pending CA signs"),
+                row("signing CA trusted, no TLS Secret: a serving certificate", () -> fromNothing(3), T0,
+                        WriteTlsSecret.class, "issued a serving certificate"),
+                row("all in place: steady", () -> fromNothing(4), T0, Steady.class, ""),
+                row("broken CA Secret: rewritten with a new pending CA", () -> {
+                    World w = installed();
+                    w.ca.put("tls.crt", "not pem".getBytes(StandardCharsets.US_ASCII));
+                    return w;
+                }, T0.plusSeconds(1), WriteCaSecret.class, "the CA Secret cannot be used (tls.crt: no PEM certificate)"),
+                row("a third of the CA's life left: a pending CA", () -> installed().dailyUntil(T0, DUE), DUE,
+                        WriteCaSecret.class, "created a pending CA"),
+                row("pending without trust, past the overlap: no promotion, and why", CertificatePlanTest::pendingUntrusted,
+                        DUE.plus(Duration.ofDays(2)), Steady.class, "caBundle does not trust it yet"),
+                row("pending with trust, within the overlap: steady", CertificatePlanTest::pendingTrusted,
+                        DUE.plus(Duration.ofHours(12)), Steady.class, ""),
+                row("pending with trust, past the overlap: it signs", CertificatePlanTest::pendingTrusted,
+                        DUE.plus(Duration.ofDays(1)), WriteCaSecret.class, "the pending CA signs"),
+                row("retired within the overlap: kept", CertificatePlanTest::justPromoted,
+                        DUE.plus(Duration.ofDays(1)).plus(Duration.ofHours(12)), Steady.class, ""),
+                row("retired past the overlap: dropped", CertificatePlanTest::justPromoted,
+                        DUE.plus(Duration.ofDays(2)), WriteCaSecret.class, "retired 1 CA(s)"),
+                row("foreign CA in caBundle: removed", () -> {
+                    World w = installed();
+                    w.bundles.replaceAll(b -> List.of(b.get(0), installed().signingCa().orElseThrow()));
+                    return w;
+                }, T0.plusSeconds(1), WriteCaBundle.class, "caBundle set to the 1 CA(s) of the CA Secret (was 2)"),
+                row("no configuration: nothing to trust, and why", () -> {
+                    World w = installed();
+                    w.bundles = null;
+                    return w;
+                }, T0.plusSeconds(1), Steady.class, "the webhook configuration does not exist"));
+    }
+
+    private static Arguments row(String name, Supplier<World> given, Instant at, Class<? extends Step> step, String says) {
+        return Arguments.of(name, new StepRow(given, at, step, says));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("steps")
+    void eachTransitionIsOneStep(String name, StepRow row) {
+        World world = row.given().get();
+        Step step = CertificatePlan.next(world.observed(row.at()), world.settings);
+        assertEquals(row.step(), step.getClass(), step.why());
+        if (step instanceof Steady steady) {
+            assertEquals(row.says().isEmpty(), steady.waiting().isEmpty(), steady.waiting().toString());
+            if (!row.says().isEmpty()) {
+                assertTrue(steady.waiting().stream().anyMatch(w -> w.contains(row.says())), steady.waiting().toString());
+            }
+        } else {
+            assertTrue(step.why().contains(row.says()), step.why());
+        }
+    }
+
+    /** The world after {@code steps} steps from nothing at T0. */
+    private static World fromNothing(int steps) {
+        World world = new World();
+        for (int i = 0; i < steps; i++) {
+            Step step = CertificatePlan.next(world.observed(T0), SETTINGS);
+            if (step instanceof WriteCaSecret write) world.ca = new HashMap<>(write.data());
+            else if (step instanceof WriteCaBundle write) world.bundles.replaceAll(b -> write.cas());
+            else if (step instanceof WriteTlsSecret write) world.tls = new HashMap<>(write.data());
+        }
+        return world;
+    }
+
+    private static World pendingTrusted() {
+        World world = installed().dailyUntil(T0, DUE);
+        world.settle(DUE);
+        return world;
+    }
+
+    private static World pendingUntrusted() {
+        World world = installed().dailyUntil(T0, DUE);
+        world.blocked.add(Target.CA_BUNDLE);
+        world.settle(DUE);
+        return world;
+    }
+
+    private static World justPromoted() {
+        World world = pendingTrusted();
+        world.settle(DUE.plus(Duration.ofDays(1)));
+        return world;
+    }
+
     @Test
     void fromNothingThePendingCaIsTrustedBeforeItSignsAndNothingIsServedBefore() throws Exception {
         World world = new World();
@@ -233,24 +331,24 @@ class CertificatePlanTest {
         assertEquals(ca.getNotAfter(), issued.getNotAfter(), "cut at the CA's end, not 60 days on");
     }
 
-    /** A transition: what is done to an installed world, and what must hold once the plan is steady again. */
-    record Transition(Consumer<World> change, BiConsumer<World, X509Certificate> expect) {
+    /** A change from outside: what is done to an installed world, and what must hold once the plan is steady again. */
+    record OutsideChange(Consumer<World> change, BiConsumer<World, X509Certificate> expect) {
     }
 
-    static Stream<Arguments> transitions() {
+    static Stream<Arguments> outsideChanges() {
         return Stream.of(
                 Arguments.of("CA Secret deleted: served certificate kept, a new pending CA, the old CA kept as retired",
-                        new Transition(w -> w.ca = null, CertificatePlanTest::keptServingWithANewPendingCa)),
+                        new OutsideChange(w -> w.ca = null, CertificatePlanTest::keptServingWithANewPendingCa)),
                 Arguments.of("CA Secret with a garbage certificate: the same",
-                        new Transition(w -> w.ca.put("tls.crt", "not pem".getBytes(StandardCharsets.US_ASCII)),
+                        new OutsideChange(w -> w.ca.put("tls.crt", "not pem".getBytes(StandardCharsets.US_ASCII)),
                                 CertificatePlanTest::keptServingWithANewPendingCa)),
                 Arguments.of("CA Secret emptied: the same",
-                        new Transition(w -> w.ca.clear(), CertificatePlanTest::keptServingWithANewPendingCa)),
-                Arguments.of("CA key of another CA: the same", new Transition(
+                        new OutsideChange(w -> w.ca.clear(), CertificatePlanTest::keptServingWithANewPendingCa)),
+                Arguments.of("CA key of another CA: the same", new OutsideChange(
                         w -> w.ca.put("tls.key", installed().ca.get("tls.key")),
                         CertificatePlanTest::keptServingWithANewPendingCa)),
                 Arguments.of("CA and TLS Secrets deleted: the served pair is written back, a new pending CA",
-                        new Transition(w -> {
+                        new OutsideChange(w -> {
                             w.ca = null;
                             w.tls = null;
                         }, (w, before) -> {
@@ -258,35 +356,35 @@ class CertificatePlanTest {
                             assertEquals(before, CertificateMaker.certificates(w.tls.get("tls.crt")).get(0),
                                     "the TLS Secret holds the served certificate again");
                         })),
-                Arguments.of("TLS Secret deleted: a new certificate of the trusted CA", new Transition(w -> w.tls = null,
+                Arguments.of("TLS Secret deleted: a new certificate of the trusted CA", new OutsideChange(w -> w.tls = null,
                         (w, before) -> assertTrue(X509Certificates.issuedBy(w.servedCertificate(), w.signingCa().orElseThrow())))),
-                Arguments.of("serving key of another certificate: reissued", new Transition(
+                Arguments.of("serving key of another certificate: reissued", new OutsideChange(
                         w -> w.tls.put("tls.key", installed().tls.get("tls.key")),
                         (w, before) -> assertTrue(CertificateMaker.matches(CertificateMaker.privateKey(w.tls.get("tls.key")),
                                 w.servedCertificate())))),
                 Arguments.of("serving certificate of another CA: reissued by ours, never served",
-                        new Transition(w -> w.tls = installed().tls,
+                        new OutsideChange(w -> w.tls = installed().tls,
                                 (w, before) -> assertTrue(X509Certificates.issuedBy(w.servedCertificate(), w.signingCa().orElseThrow())))),
-                Arguments.of("ca.crt emptied: restored, certificate kept", new Transition(w -> w.tls.put("ca.crt", new byte[0]),
+                Arguments.of("ca.crt emptied: restored, certificate kept", new OutsideChange(w -> w.tls.put("ca.crt", new byte[0]),
                         (w, before) -> assertEquals(List.of(w.signingCa().orElseThrow()), w.tlsCaCrt()))),
-                Arguments.of("foreign CAs in caBundle: removed, ours kept", new Transition(
+                Arguments.of("foreign CAs in caBundle: removed, ours kept", new OutsideChange(
                         w -> w.bundles.replaceAll(b -> List.of(b.get(0), installed().signingCa().orElseThrow(),
                                 installed().signingCa().orElseThrow())),
                         (w, before) -> assertEquals(List.of(w.signingCa().orElseThrow()), w.bundle()))),
-                Arguments.of("caBundle emptied: restored", new Transition(w -> w.bundles.replaceAll(b -> List.of()),
+                Arguments.of("caBundle emptied: restored", new OutsideChange(w -> w.bundles.replaceAll(b -> List.of()),
                         (w, before) -> assertEquals(List.of(w.signingCa().orElseThrow()), w.bundle()))),
-                Arguments.of("a second webhook without caBundle: given the same", new Transition(
+                Arguments.of("a second webhook without caBundle: given the same", new OutsideChange(
                         w -> w.bundles.add(List.of()), (w, before) -> assertEquals(w.bundles.get(0), w.bundles.get(1)))));
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("transitions")
-    void aChangeMadeFromOutsideNeverMakesThePodServeAnUntrustedCertificate(String name, Transition transition) {
+    @MethodSource("outsideChanges")
+    void aChangeMadeFromOutsideNeverMakesThePodServeAnUntrustedCertificate(String name, OutsideChange change) {
         World world = installed();
         X509Certificate before = world.servedCertificate();
-        transition.change().accept(world);
+        change.change().accept(world);
         world.settle(T0.plusSeconds(60)); // the invariant is checked after every step
-        transition.expect().accept(world, before);
+        change.expect().accept(world, before);
         world.settle(T0.plusSeconds(61));
         assertEquals(List.of(Steady.class), world.steps, "repaired once, then stable");
     }

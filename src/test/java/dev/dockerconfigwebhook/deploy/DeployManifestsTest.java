@@ -196,6 +196,8 @@ class DeployManifestsTest {
         String labels = env(container, "WEBHOOK_CERTIFICATES_LABELS").getValue();
         assertTrue(labels.contains("dockerconfig-webhook/skip=true"), "no webhook is ever called for the pods' own Secrets");
         assertTrue(labels.contains("app.kubernetes.io/part-of=dockerconfig-webhook"), labels);
+        assertTrue(labels.contains("dockerconfig-webhook/release="), "the documented uninstall selects them by it: " + labels);
+        assertFalse(labels.contains("app.kubernetes.io/instance"), "no label-tracking GitOps tool claims (and prunes) them");
         assertNotNull(volume(pod, mount(container, "/tmp").getName()).getEmptyDir(), "a writable /tmp");
 
         Properties app = applicationProperties();

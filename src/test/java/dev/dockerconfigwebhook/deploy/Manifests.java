@@ -65,10 +65,6 @@ final class Manifests {
     private static void strip(JsonNode node) {
         if (node instanceof ObjectNode object) {
             HELM_LABELS.forEach(object::remove);
-            // The same instance label in the list the pods label their certificate Secrets with.
-            if (object.path("name").asText().equals("WEBHOOK_CERTIFICATES_LABELS") && object.has("value")) {
-                object.put("value", object.get("value").asText().replaceAll(",app\\.kubernetes\\.io/instance=[^,]*", ""));
-            }
             object.forEach(Manifests::strip);
         } else if (node.isArray()) {
             node.forEach(Manifests::strip);
