@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STARTUPS=${STARTUPS:-7}
-./mvnw -B -q package -DskipTests
 mkdir -p target/it-logs
+./mvnw -B -q package -DskipTests > target/certificate-startup-package.log 2>&1 \
+  || { echo "the build failed; see target/certificate-startup-package.log" >&2; exit 1; }
 rm -f target/it-logs/trust-startup.txt
 ./mvnw -B -q failsafe:integration-test failsafe:verify -Dit.test='CertificateTrustIT#fromNothing*' -Dstartups="$STARTUPS" \
   > target/it-logs/certificate-startup-maven.log 2>&1 \

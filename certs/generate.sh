@@ -10,7 +10,7 @@
 #
 # Every step is safe to repeat and never removes trust a served certificate may still need: a CA is dropped from
 # caBundle only after it has stopped signing for --retire-after seconds (pods reload the mounted Secret within a
-# minute or two: the kubelet's sync plus webhook.tls.reload-period). Writes go in this order: CA Secret, caBundle,
+# minute or two: the kubelet's sync plus webhook.certificates.check-period). Writes go in this order: CA Secret, caBundle,
 # TLS Secret, so the API server trusts a CA before any pod can serve a certificate of it.
 # With self-managed certificates (the default install) the pods renew by themselves; --new-ca then starts a CA
 # rotation early, and the pods finish it after their overlap (webhook.certificates.overlap).

@@ -294,17 +294,16 @@ class CertificatePlanTest {
     void aFullCaRotationSignsOnlyAfterTheOverlapAndTheEvidenceThenRetiresTheOldCa() {
         World world = installed();
         X509Certificate first = world.signingCa().orElseThrow();
-        Instant due = T0.plus(Duration.ofDays(121));
-        world.dailyUntil(T0, due).settle(due);
+        world.dailyUntil(T0, DUE).settle(DUE);
         X509Certificate next = world.pendingCa().orElseThrow();
         assertEquals(first, world.signingCa().orElseThrow(), "the old CA still signs");
         assertEquals(Set.of(first, next), Set.copyOf(world.bundle()), "caBundle trusts both");
         assertTrue(X509Certificates.issuedBy(world.servedCertificate(), first));
 
-        world.settle(due.plus(Duration.ofHours(23)));
+        world.settle(DUE.plus(Duration.ofHours(23)));
         assertEquals(first, world.signingCa().orElseThrow(), "within the overlap nothing changes");
 
-        Instant promoted = due.plus(Duration.ofDays(1));
+        Instant promoted = DUE.plus(Duration.ofDays(1));
         world.settle(promoted);
         assertEquals(next, world.signingCa().orElseThrow(), "after the overlap, with caBundle's trust, it signs");
         assertTrue(X509Certificates.issuedBy(world.servedCertificate(), next), "and is served");
@@ -423,20 +422,19 @@ class CertificatePlanTest {
     void aPendingCaWithoutTrustNeverSignsAndSaysWhy() {
         World world = installed();
         X509Certificate first = world.signingCa().orElseThrow();
-        Instant due = T0.plus(Duration.ofDays(121));
-        world.dailyUntil(T0, due.minus(Duration.ofDays(1)));
+        world.dailyUntil(T0, DUE.minus(Duration.ofDays(1)));
         world.blocked.add(Target.CA_BUNDLE); // the update of the configuration is forbidden
-        world.settle(due);
+        world.settle(DUE);
         assertTrue(world.pendingCa().isPresent(), "the pending CA is written");
         assertEquals(List.of(first), world.bundle(), "but caBundle cannot gain it");
-        Steady late = world.settle(due.plus(Duration.ofDays(3)));
+        Steady late = world.settle(DUE.plus(Duration.ofDays(3)));
         assertEquals(first, world.signingCa().orElseThrow(), "past the overlap it still does not sign");
         assertTrue(X509Certificates.issuedBy(world.servedCertificate(), first), "the trusted CA's certificate is served");
         assertTrue(late.waiting().stream().anyMatch(w -> w.contains("caBundle cannot be written")), late.waiting().toString());
         assertTrue(late.waiting().stream().anyMatch(w -> w.contains("does not trust it yet")), late.waiting().toString());
 
         world.blocked.clear(); // given back
-        world.settle(due.plus(Duration.ofDays(3)).plusSeconds(1));
+        world.settle(DUE.plus(Duration.ofDays(3)).plusSeconds(1));
         assertTrue(world.pendingCa().isEmpty());
         assertNotEquals(first, world.signingCa().orElseThrow(), "promoted once caBundle trusts it");
         assertTrue(world.last.waiting().isEmpty(), world.last.waiting().toString());
@@ -445,10 +443,9 @@ class CertificatePlanTest {
     @Test
     void aStaleCaBundleIsNoEvidenceForAPromotion() {
         World world = installed();
-        Instant due = T0.plus(Duration.ofDays(121));
-        world.dailyUntil(T0, due).settle(due);
+        world.dailyUntil(T0, DUE).settle(DUE);
         X509Certificate pending = world.pendingCa().orElseThrow();
-        Observed seen = world.observed(due.plus(Duration.ofDays(2)));
+        Observed seen = world.observed(DUE.plus(Duration.ofDays(2)));
         Observed stale = new Observed(seen.ca(), seen.tls(), seen.caBundle(), false, seen.held(), seen.blocked(), seen.now());
         Step step = CertificatePlan.next(stale, SETTINGS);
         assertTrue(step instanceof Steady, "no promotion on a caBundle that could not be read: " + step);

@@ -80,7 +80,7 @@ class HelmChartOnRealApiServerIT {
     void twoReleasesSideBySideEachMakeTheirCertificateAndFixWrites() throws Exception {
         api = RealApiServer.shared();
         client = api.client();
-        for (String namespace : List.of("helm-a", "helm-b", TEAM, LEGACY)) namespace(namespace);
+        for (String namespace : List.of("helm-a", "helm-b", TEAM, LEGACY)) api.namespace(namespace);
         // Broken before any webhook exists: in an excluded namespace, opted out, and a plain one for the audit to fix.
         client.secrets().inNamespace(LEGACY).resource(pullSecret("legacy", Map.of())).create();
         client.secrets().inNamespace(TEAM).resource(pullSecret("opted-out", Map.of("dockerconfig-webhook/skip", "true"))).create();
@@ -237,16 +237,5 @@ class HelmChartOnRealApiServerIT {
                 .getData().get(".dockerconfigjson")), StandardCharsets.UTF_8);
         int at = document.indexOf("\"auth\":\"") + 8;
         return document.substring(at, document.indexOf('"', at));
-    }
-
-    private static void namespace(String name) {
-        RealApiServer.Run created = api.kubectlWithInput("""
-                apiVersion: v1
-                kind: Namespace
-                metadata:
-                  name: %s
-                  labels: {kubernetes.io/metadata.name: %s}
-                """.formatted(name, name), "apply", "-f", "-");
-        assertEquals(0, created.exit(), created.output());
     }
 }

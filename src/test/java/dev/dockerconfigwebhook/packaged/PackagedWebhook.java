@@ -18,6 +18,8 @@ import java.util.Map;
 /** The packaged jar (target/quarkus-app) as its own process, serving the build's dev certificate. */
 public final class PackagedWebhook {
 
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
     private PackagedWebhook() {
     }
 
@@ -87,17 +89,10 @@ public final class PackagedWebhook {
 
     /** Returns once the process reports ready on its management port; fails after 60 s or when it exits. */
     public static Process awaitReady(Process process, int managementPort, Path log) throws Exception {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + "/q/health/ready"))
-                .timeout(Duration.ofSeconds(5)).build();
         long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
-            try {
-                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return process;
-                }
-            } catch (IOException notYet) {
-                // the management port is not up yet
+            if (readiness(managementPort).map(r -> r.statusCode() == 200).orElse(false)) {
+                return process;
             }
             if (System.nanoTime() > end || !process.isAlive()) {
                 process.destroyForcibly();
@@ -107,23 +102,27 @@ public final class PackagedWebhook {
         }
     }
 
-    /** The readiness body once it contains {@code text}; fails after 60 s or when the process exits. */
+    /** The readiness body once it contains {@code text}; fails after 60 s. */
     public static String awaitReadiness(int managementPort, String text, Path log) throws Exception {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + "/q/health/ready"))
-                .timeout(Duration.ofSeconds(5)).build();
         long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         String body = "";
         while (System.nanoTime() < end) {
-            try {
-                body = http.send(ready, HttpResponse.BodyHandlers.ofString()).body();
-                if (body.contains(text)) return body;
-            } catch (IOException notYet) {
-                // the management port is not up yet
-            }
+            body = readiness(managementPort).map(HttpResponse::body).orElse(body);
+            if (body.contains(text)) return body;
             Thread.sleep(100);
         }
         throw new AssertionError("readiness never said \"" + text + "\" (last: " + body + "); see " + log);
+    }
+
+    /** One look at /q/health/ready; empty while the management port is not up yet. */
+    private static java.util.Optional<HttpResponse<String>> readiness(int managementPort) throws InterruptedException {
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + "/q/health/ready"))
+                .timeout(Duration.ofSeconds(5)).build();
+        try {
+            return java.util.Optional.of(HTTP.send(ready, HttpResponse.BodyHandlers.ofString()));
+        } catch (IOException notYet) {
+            return java.util.Optional.empty();
+        }
     }
 
     private static Process awaitHandshake(Process process, int port, Path log) throws Exception {

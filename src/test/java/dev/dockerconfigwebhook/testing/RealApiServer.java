@@ -110,6 +110,21 @@ public final class RealApiServer {
         }
     }
 
+    /**
+     * Creates (or keeps) namespace {@code name} with the {@code kubernetes.io/metadata.name} label that 1.21+ sets on
+     * every namespace and 1.20 does not: the webhook configurations select namespaces by it.
+     */
+    public void namespace(String name) {
+        Run created = kubectlWithInput("""
+                apiVersion: v1
+                kind: Namespace
+                metadata:
+                  name: %s
+                  labels: {kubernetes.io/metadata.name: %s}
+                """.formatted(name, name), "apply", "-f", "-");
+        if (created.exit() != 0) throw new AssertionError("namespace " + name + ": " + created.output());
+    }
+
     public Run kubectl(String... args) {
         return kubectlWithInput(null, args);
     }
