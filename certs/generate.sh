@@ -152,7 +152,7 @@ cn() { printf '%s' "${1:0:64}"; } # X.509 caps a common name at 64 characters; t
 new_ca_pair() { # $1: file prefix
   openssl ecparam -name prime256v1 -genkey -noout -out "$1.key"
   openssl req -x509 -new -sha256 -key "$1.key" -days "$ca_days" -subj "/CN=$(cn "${service}-ca")/O=$(date -u +%Y%m%dT%H%M%SZ)" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$1.crt" 2>/dev/null
+    -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$1.crt" 2>/dev/null
 }
 fingerprint() { openssl x509 -in "$1" -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2; }
 split_pem() { # $1: bundle, $2: prefix of one file per certificate

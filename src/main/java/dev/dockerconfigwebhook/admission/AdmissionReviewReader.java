@@ -24,7 +24,8 @@ import java.nio.charset.StandardCharsets;
  * {@link BadReviewException} whose message never quotes the body.
  *
  * <p>The data values are handed to the core as they are (base64 text): the core decodes them as Go does, which kubelet
- * parity needs. Nesting is capped where Go's decoder caps it (10,000 levels), not at Jackson's default.
+ * parity needs. Nesting is capped where Go's decoder caps it (10,000 levels), not at Jackson's default; Jackson's
+ * other limits are lifted, so a body the API server sends is never refused for a long name or number.
  */
 public final class AdmissionReviewReader {
 
@@ -33,9 +34,15 @@ public final class AdmissionReviewReader {
     /** Go's encoding/json refuses documents nested deeper than this. */
     public static final int MAX_DEPTH = 10_000;
 
+    /**
+     * Only Go's nesting limit: whatever else the API server accepts must be read, so Jackson's other defaults (50,000
+     * characters for a field name, which a managedFields key can exceed; 1,000 digits for a number; 20 MB for a
+     * string) are lifted. The body itself is capped before it is read ({@code quarkus.http.limits.max-body-size}).
+     */
     private static final JsonFactory JSON = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH)
-                    .maxStringLength(Integer.MAX_VALUE).build())
+                    .maxStringLength(Integer.MAX_VALUE).maxNameLength(Integer.MAX_VALUE)
+                    .maxNumberLength(Integer.MAX_VALUE).build())
             .build();
 
     private AdmissionReviewReader() {
@@ -71,7 +78,10 @@ public final class AdmissionReviewReader {
                 throw new BadReviewException("request body has data after the AdmissionReview");
             }
         } catch (StreamConstraintsException e) {
-            throw new BadReviewException("request body is nested deeper than " + MAX_DEPTH + " levels");
+            // Nesting is the one limit kept (the others are lifted above); should Jackson add one, it is not called nesting.
+            throw new BadReviewException(e.getMessage() != null && e.getMessage().contains("nesting depth")
+                    ? "request body is nested deeper than " + MAX_DEPTH + " levels"
+                    : "request body exceeds a limit of the JSON reader");
         } catch (JsonEOFException e) {
             throw new BadReviewException("request body is truncated JSON");
         } catch (JsonProcessingException e) {

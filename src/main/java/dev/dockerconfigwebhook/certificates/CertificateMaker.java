@@ -44,8 +44,8 @@ import java.util.List;
 
 /**
  * Makes the webhook's CA and serving certificates with Bouncy Castle's certificate builder (no hand-written X.509), the
- * same shapes {@code certs/generate.sh} makes with openssl: ECDSA P-256 keys, a CA with {@code CA:TRUE} and
- * {@code keyCertSign}, a serving certificate for the Service's DNS names with {@code serverAuth}. Keys are written as
+ * same shapes {@code certs/generate.sh} makes with openssl: ECDSA P-256 keys, a CA with {@code CA:TRUE},
+ * {@code pathlen:0} and {@code keyCertSign}, a serving certificate for the Service's DNS names with {@code serverAuth}. Keys are written as
  * PKCS#8 PEM; both PKCS#8 and openssl's SEC1 EC key format are read.
  */
 public final class CertificateMaker {
@@ -69,7 +69,8 @@ public final class CertificateMaker {
             JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(), Date.from(notBefore),
                     Date.from(notAfter), name, keys.getPublic())
-                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
+                    // pathLenConstraint 0: it signs serving certificates only, never another CA.
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
                     .addExtension(Extension.subjectKeyIdentifier, false,
                             extensions.createSubjectKeyIdentifier(keys.getPublic()));

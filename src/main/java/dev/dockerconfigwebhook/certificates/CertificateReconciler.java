@@ -10,7 +10,6 @@ import dev.dockerconfigwebhook.certificates.CertificatePlan.WriteCaSecret;
 import dev.dockerconfigwebhook.certificates.CertificatePlan.WriteTlsSecret;
 import dev.dockerconfigwebhook.observability.LogText;
 import dev.dockerconfigwebhook.tls.CertificateSource;
-import dev.dockerconfigwebhook.tls.CertificateWithKey;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
 import dev.dockerconfigwebhook.tls.ServingCertificate.Trust;
 import io.fabric8.kubernetes.api.model.Secret;

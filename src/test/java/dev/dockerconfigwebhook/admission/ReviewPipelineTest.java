@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The admission core without HTTP or Quarkus: bytes in through {@link AdmissionReviewReader}, a decision by
@@ -53,6 +54,24 @@ class ReviewPipelineTest {
         }
         System.arraycopy(body, 0, array, 0, body.length);
         return array;
+    }
+
+    /**
+     * What the API server accepts is read, however long its names and numbers: a managedFields key of 100,000
+     * characters (Jackson's default stops at 50,000) and a number of 5,000 digits (its default: 1,000), both in fields
+     * the reader skips, leave the answer what it was.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void longNamesAndNumbersTheApiServerAcceptsAreRead(Expectation expected) throws Exception {
+        String body = new String(Fixtures.bytes(expected.fixture()), StandardCharsets.UTF_8);
+        java.util.regex.Matcher request = java.util.regex.Pattern.compile("\"request\"\\s*:\\s*\\{").matcher(body);
+        assertTrue(request.find(), expected.fixture());
+        String longer = body.substring(0, request.end()) + "\"managedFields\":[{\"fieldsV1\":{\"f:" + "k".repeat(100_000)
+                + "\":{}}}],\"generation\":" + "1".repeat(5_000) + "," + body.substring(request.end());
+        byte[] bytes = longer.getBytes(StandardCharsets.UTF_8);
+        ReviewRequest read = AdmissionReviewReader.read(bytes, bytes.length);
+        expected.assertAnswer(AdmissionReviewWriter.write(new SecretMutator(false).mutate(read).response()));
     }
 
     private static final String ENVELOPE = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",";

@@ -266,7 +266,7 @@ class CertificatePlanTest {
         assertTrue(X509Certificates.issuedBy(served, ca));
         assertEquals(Set.of("dcw.team.svc", "dcw", "dcw.team", "dcw.team.svc.cluster.local"), dnsNames(served));
         assertEquals("CN=dcw.team.svc", served.getSubjectX500Principal().getName());
-        assertTrue(ca.getBasicConstraints() >= 0, "the CA is a CA");
+        assertEquals(0, ca.getBasicConstraints(), "the CA is a CA that signs no other CA (pathLenConstraint 0)");
         assertEquals(-1, served.getBasicConstraints(), "the serving certificate is not");
         assertEquals(T0.plus(Duration.ofDays(30)), served.getNotAfter().toInstant());
         assertTrue(served.getNotBefore().toInstant().isBefore(T0), "backdated for clock skew");

@@ -226,7 +226,7 @@ class CertificateTrustIT {
                 prunes++;
                 Thread.sleep(5_000);
             }
-            traffic.assertClean(200);
+            traffic.assertClean(120); // at least two writes a second: the writer was never stuck
             assertTrue(prunes >= 11, "pruned " + prunes + " times");
             System.out.printf("pruned %d times: %s%n", prunes, traffic);
         }

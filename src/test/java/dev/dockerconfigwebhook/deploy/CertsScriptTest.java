@@ -39,6 +39,8 @@ class CertsScriptTest {
         assertEquals(0, openssl("verify", "-CAfile", out.resolve("ca.crt").toString(), out.resolve("tls.crt").toString()).exit());
         String sans = openssl("x509", "-in", out.resolve("tls.crt").toString(), "-noout", "-ext", "subjectAltName").output();
         assertTrue(sans.contains("DNS:svc1, DNS:svc1.ns1, DNS:svc1.ns1.svc, DNS:svc1.ns1.svc.cluster.local"), sans);
+        String caConstraints = openssl("x509", "-in", out.resolve("ca.crt").toString(), "-noout", "-ext", "basicConstraints").output();
+        assertTrue(caConstraints.contains("CA:TRUE, pathlen:0"), "a CA that signs no other CA: " + caConstraints);
         String usage = openssl("x509", "-in", out.resolve("tls.crt").toString(), "-noout", "-ext", "extendedKeyUsage").output();
         assertTrue(usage.contains("TLS Web Server Authentication"), usage);
         assertEquals(0, openssl("x509", "-in", out.resolve("tls.crt").toString(), "-noout", "-checkend",

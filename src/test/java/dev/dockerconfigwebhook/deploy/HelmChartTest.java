@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -190,6 +191,14 @@ class HelmChartTest {
         m.named("ServiceMonitor", "pull-fixer-dockerconfig-webhook");
         assertEquals("pull-fixer-dockerconfig-webhook.pullsecrets.dockerconfig-webhook.dev",
                 config.getWebhooks().get(0).getName(), "an API error names the release");
+    }
+
+    @ParameterizedTest(name = "replicaCount {0}: PDB rendered {1}")
+    @CsvSource({"1, false", "2, true", "3, true"})
+    void aPdbOnlyWhenAReplicaCanBeSpared(int replicas, boolean rendered) {
+        Manifests m = template(Map.of("replicaCount", replicas));
+        assertEquals(rendered, m.all().stream().anyMatch(o -> o.getKind().equals("PodDisruptionBudget")),
+                "with one replica, minAvailable 1 would block every node drain");
     }
 
     @Test

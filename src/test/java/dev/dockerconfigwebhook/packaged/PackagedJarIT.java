@@ -33,7 +33,8 @@ class PackagedJarIT {
 
     @BeforeAll
     static void start() throws Exception {
-        // Nothing but the two TLS properties: default ports 8443 (HTTPS) and 9000 (management, plain HTTP).
+        // Nothing but the two TLS properties and the keeper off (no cluster): default ports 8443 (HTTPS) and 9000
+        // (management, plain HTTP).
         webhook = PackagedWebhook.start(LOG, 8443, Map.of());
     }
 

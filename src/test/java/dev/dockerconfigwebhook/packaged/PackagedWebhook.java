@@ -25,7 +25,8 @@ public final class PackagedWebhook {
 
     /**
      * Starts {@code java [jvmOptions] -jar quarkus-run.jar} with no QUARKUS_ or WEBHOOK_ variables but the two TLS
-     * properties and {@code env}, and returns once {@code port} accepts a TLS handshake and the pod would be ready
+     * properties, the caBundle keeper off (there is no cluster; with it on the pod is ready only once an API server
+     * confirms that caBundle trusts it) and {@code env}, and returns once {@code port} accepts a TLS handshake and the pod would be ready
      * (as Kubernetes routes reviews only to ready pods).
      */
     static Process start(Path log, int port, Map<String, String> env, String... jvmOptions) throws Exception {
@@ -35,18 +36,20 @@ public final class PackagedWebhook {
         Map<String, String> all = new java.util.HashMap<>(env);
         all.putIfAbsent("WEBHOOK_TLS_CERT", "target/certificates/dev.crt");
         all.putIfAbsent("WEBHOOK_TLS_KEY", "target/certificates/dev.key");
+        all.putIfAbsent("WEBHOOK_CA_BUNDLE_KEEP", "false"); // no cluster: nobody to confirm caBundle's trust
         return start(log, port, all, Path.of("."), command);
     }
 
     /**
      * Starts the jar the way deploy/base/deployment.yaml runs it: its JAVA_OPTS and MALLOC_ARENA_MAX (read from that
      * file, so they cannot drift), from the application folder (the AppCDS path in JAVA_OPTS is relative to it), with
-     * only the certificate paths and {@code env} set.
+     * only the certificate paths, the caBundle keeper off (no cluster) and {@code env} set.
      */
     public static Process startAsDeployed(Path log, int port, Map<String, String> env) throws Exception {
         Map<String, String> all = new java.util.HashMap<>(env);
         all.put("WEBHOOK_TLS_CERT", Path.of("target/certificates/dev.crt").toAbsolutePath().toString());
         all.put("WEBHOOK_TLS_KEY", Path.of("target/certificates/dev.key").toAbsolutePath().toString());
+        all.putIfAbsent("WEBHOOK_CA_BUNDLE_KEEP", "false"); // no cluster: nobody to confirm caBundle's trust
         Process process = awaitHandshake(launchAsDeployed(log, all), port, log);
         return awaitReady(process, Integer.parseInt(all.getOrDefault("QUARKUS_MANAGEMENT_PORT", "9000")), log);
     }
