@@ -26,13 +26,16 @@ import java.util.concurrent.TimeUnit;
  * Quarkus's own upload limit and before REST, that decides on a review's headers whether its body may be read at all.
  *
  * <ol>
+ *   <li>A request line whose version is not HTTP/1.0 or HTTP/1.1 (HTTP/2 comes through ALPN) is refused with 505.</li>
  *   <li>A {@code Content-Length} over {@code quarkus.http.limits.max-body-size} is refused with 413 before a byte of the
  *       body is read (Quarkus's own check answers with an empty body and closes even an HTTP/2 connection, on which
  *       the API server multiplexes every review).</li>
  *   <li>A request without {@code Content-Length} is refused with 411 (the API server always sends one).</li>
  *   <li>The review's whole heap cost ({@link RequestCost}, from {@code Content-Length}) is
- *       reserved from a {@link MemoryBudget} while the request stays paused, unread; a reservation not granted within
- *       {@link #BUDGET_WAIT} is answered 503, and so is a request that finds {@link #MAX_WAITING} others waiting.</li>
+ *       reserved from a {@link MemoryBudget}, shared fairly between clients (remote addresses), while the request stays
+ *       paused, unread; a reservation not granted within {@link #BUDGET_WAIT} is answered 503, and so is one refused a
+ *       waiting place. While it waits, reviews of other clients that have held their charge for {@link #STALL_AFTER}
+ *       waiting on their client (body still arriving, answer unread) are cut to make room.</li>
  *   <li>Granted, the request goes on to REST, which reads the body.</li>
  *   <li>A review not answered within {@code webhook.review.deadline} of its headers is cut (HTTP/2: its stream reset;
  *       HTTP/1: its connection closed): a client that stops sending, or stops reading its answer, gives its
@@ -48,8 +51,16 @@ public class AdmissionGate {
 
     /** Inside the API server's 5 s timeout with 2 s left for the decision. */
     static final Duration BUDGET_WAIT = Duration.ofSeconds(3);
-    /** Requests waiting for budget at once; each may have a stream window (64 KiB) of unread data. */
+    /** Requests waiting for budget at once per lane; each may have a stream window (64 KiB) of unread data. */
     static final int MAX_WAITING = 64;
+    /**
+     * A request that has held its reservation this long while waiting on its client (its body still arriving, or its
+     * answer written and unread) gives it back when another client's review waits: a review is decided in milliseconds,
+     * the API server sends and reads at once.
+     */
+    static final Duration STALL_AFTER = Duration.ofMillis(500);
+    /** How often a waiting review looks for stalled holders to take back. */
+    static final Duration RECLAIM_EVERY = Duration.ofMillis(100);
     /** Share of the maximum heap that reviews in flight may hold; the rest is the application's own and GC room. */
     static final double BUDGET_SHARE_OF_HEAP = 0.5;
     static final double SMALL_SHARE_OF_BUDGET = 0.1;
@@ -76,18 +87,36 @@ public class AdmissionGate {
         this.deadlineMillis = deadline.toMillis();
         long budget = (long) (Runtime.getRuntime().maxMemory() * BUDGET_SHARE_OF_HEAP);
         long smallShare = (long) (budget * SMALL_SHARE_OF_BUDGET);
-        this.small = new MemoryBudget("small", smallShare);
-        this.large = new MemoryBudget("large", budget - smallShare);
+        this.small = new MemoryBudget("small", smallShare, STALL_AFTER, MAX_WAITING, System::nanoTime);
+        this.large = new MemoryBudget("large", budget - smallShare, STALL_AFTER, MAX_WAITING, System::nanoTime);
         for (MemoryBudget lane : new MemoryBudget[] {small, large}) {
             metrics.budget(lane.name(), lane::inUse, lane.capacity());
         }
     }
 
     void install(@Observes Router router) {
+        router.route().order(ROUTE_ORDER - 1).handler(AdmissionGate::knownVersion);
         router.post("/mutate").order(ROUTE_ORDER).handler(this::admit);
         LOG.infof("memory budget for reviews in flight: %d KiB for reviews up to %d KiB, %d KiB for larger ones; "
                 + "bodies up to %d KiB; review deadline %d s", small.capacity() / 1024,
                 MutateResource.SMALL_BODY_BYTES / 1024, large.capacity() / 1024, maxBodyBytes / 1024, deadlineMillis / 1000);
+    }
+
+    /**
+     * Netty's codec reads any {@code HTTP/x.y}; Vert.x names only 1.0, 1.1 and 2 ({@code version()} is null for the
+     * rest) and would otherwise answer as if it were HTTP/1.1. So anything else is refused with 505, and the connection
+     * closed: its framing is unknown.
+     */
+    static void knownVersion(RoutingContext ctx) {
+        if (ctx.request().version() != null) {
+            ctx.next();
+            return;
+        }
+        HttpServerResponse response = ctx.response();
+        response.setStatusCode(505).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .putHeader(HttpHeaders.CONNECTION, "close")
+                .end(ErrorBody.of("HTTP version not supported: use HTTP/1.1 or HTTP/2"))
+                .onComplete(done -> ctx.request().connection().close());
     }
 
     private void admit(RoutingContext ctx) {
@@ -117,6 +146,14 @@ public class AdmissionGate {
         ctx.put(MutateResource.BODY_BYTES, declared);
         request.pause();
         new Exchange(ctx, declared, startedAt).start();
+    }
+
+    /**
+     * Who shares the budget fairly: the remote address (the API server is one client however many connections it
+     * opens; every stream of an HTTP/2 connection is its connection's address).
+     */
+    private static Object client(HttpServerRequest request) {
+        return request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
     }
 
     /** Answers a review refused before its body was read; the body is never read. */
@@ -162,6 +199,8 @@ public class AdmissionGate {
         private final long deadlineTimer;
         private MemoryBudget.Reservation reservation;
         private long waitTimer = -1;
+        private long reclaimTimer = -1;
+        private boolean proceeded;
         private boolean finished;
 
         Exchange(RoutingContext ctx, long declared, long startedAt) {
@@ -188,16 +227,43 @@ public class AdmissionGate {
                 }
             });
             MemoryBudget lane = declared <= MutateResource.SMALL_BODY_BYTES ? small : large;
-            if (lane.waiting() >= MAX_WAITING) {
+            reservation = lane.reserve(client(request), RequestCost.of(declared), this::waitingOnClient,
+                    granted -> context.runOnContext(v -> granted()),
+                    evicted -> context.runOnContext(v -> evicted(lane)));
+            if (reservation.refused()) {
                 busy(lane);
                 return;
             }
-            reservation = lane.reserve(RequestCost.of(declared), granted -> context.runOnContext(v -> granted()));
             if (!reservation.granted()) {
                 waitTimer = vertx.setTimer(BUDGET_WAIT.toMillis(), timer -> {
                     if (reservation.cancel()) busy(lane);
                 });
+                reclaimTimer = vertx.setPeriodic(RECLAIM_EVERY.toMillis(), timer -> lane.reclaim());
             }
+        }
+
+        /**
+         * Whether this review now waits on its client: its body has not all arrived, or its answer is written and
+         * not yet read (HTTP/2: the stream is still open). Read from another thread by the budget: fields of the
+         * request and response, no callbacks.
+         */
+        private boolean waitingOnClient() {
+            HttpServerResponse response = ctx.response();
+            return !request.isEnded() || response.ended() && !response.closed();
+        }
+
+        /** The budget took the reservation back: refused while waiting, cut when its client stalled. */
+        private void evicted(MemoryBudget lane) {
+            if (finished) return;
+            if (!proceeded) {
+                busy(lane);
+                return;
+            }
+            finish();
+            metrics.rejected(Outcome.DROPPED);
+            cutLog.log("review dropped: its client sent or read it too slowly while another client's review waited "
+                    + "for memory (received " + request.bytesRead() + " of its " + declared + " bytes)");
+            cutNow();
         }
 
         private void busy(MemoryBudget lane) {
@@ -213,6 +279,7 @@ public class AdmissionGate {
         private void granted() {
             if (finished) return;
             if (waitTimer >= 0) vertx.cancelTimer(waitTimer);
+            if (reclaimTimer >= 0) vertx.cancelTimer(reclaimTimer);
             HttpServerResponse response = ctx.response();
             if (!http2 && response.writeQueueFull()) {
                 response.drainHandler(drained -> proceed());
@@ -222,7 +289,9 @@ public class AdmissionGate {
         }
 
         private void proceed() {
-            if (!finished) ctx.next();
+            if (finished) return;
+            proceeded = true;
+            ctx.next();
         }
 
         /**
@@ -255,6 +324,10 @@ public class AdmissionGate {
             metrics.rejected(Outcome.DROPPED);
             cutLog.log("review dropped: not answered within " + deadlineMillis / 1000 + " s of its headers (received "
                     + request.bytesRead() + " of its " + declared + " bytes)");
+            cutNow();
+        }
+
+        private void cutNow() {
             if (http2) {
                 ctx.response().reset(CANCEL);
             } else {
@@ -267,6 +340,7 @@ public class AdmissionGate {
             if (finished) return;
             finished = true;
             if (waitTimer >= 0) vertx.cancelTimer(waitTimer);
+            if (reclaimTimer >= 0) vertx.cancelTimer(reclaimTimer);
             vertx.cancelTimer(deadlineTimer);
             if (reservation != null) reservation.release();
         }

@@ -1,29 +1,71 @@
 package dev.dockerconfigwebhook.http;
 
-import java.util.ArrayDeque;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
- * A fixed number of heap bytes shared by requests in flight. A request reserves its whole cost before the first byte
- * of its body is read and gives it back when its answer has been written or it is abandoned, so the heap that
- * requests can hold at once never exceeds {@link #capacity()} — however many arrive, however slowly they send.
+ * A fixed number of heap bytes shared by requests in flight, fairly between clients. A request reserves its whole
+ * cost before the first byte of its body is read and gives it back when its answer has been written or it is
+ * abandoned, so the heap that requests can hold at once never exceeds {@link #capacity()}, however many arrive and
+ * however slowly they send or read.
  *
- * <p>All-or-nothing reservations granted first come, first served: a request never holds part of its cost while
- * waiting for the rest, so requests cannot starve each other into a deadlock. Framework-free: callers bring their own
- * timers (a waiting reservation is {@link Reservation#cancel() cancelled} when it has waited long enough) and their
- * own threads ({@code onGranted} runs on the thread that released the bytes, or the caller's when granted at once).
+ * <p>Fair between clients (a client is whatever the caller names one: a remote address):
+ * <ul>
+ * <li><b>Grant order:</b> all-or-nothing reservations; the waiting one whose client has the least <em>share</em> goes
+ * first (first come, first served among equals). A client's share is what it holds plus what it was granted lately
+ * (decaying by half every {@link #USAGE_HALF_LIFE}), so a client whose requests are cut and come straight back does not
+ * count as a newcomer. A request never holds part of its cost while waiting for the rest, so requests cannot starve
+ * each other into a deadlock.</li>
+ * <li><b>Stalled holders give way:</b> when the next reservation does not fit, reservations of clients that hold
+ * something and have a larger share than its client, granted at least {@code stallAfter} ago and waiting on their client (its body has not all arrived,
+ * or its answer is written and unread: the caller says which, a review being decided never is), are taken back, the
+ * largest holder's oldest first, until it fits. Their {@code onEvicted} runs: the caller cuts those requests. So a client that holds
+ * reservations cannot make another client's request wait for them longer than {@code stallAfter}.</li>
+ * <li><b>Waiting places:</b> at most {@code maxWaiting} reservations wait. When all are taken, a newcomer whose client
+ * waits with fewer than another client takes the newest place of the client waiting with most (that one is evicted:
+ * refused); otherwise the newcomer is {@linkplain Reservation#refused() refused}.</li>
+ * </ul>
+ *
+ * <p>Framework-free: callers bring their own timers ({@link #reclaim()} while something waits; a waiting reservation
+ * is {@link Reservation#cancel() cancelled} when it has waited long enough) and their own threads (callbacks run on
+ * the thread that freed the bytes, or the caller's; never under the budget's lock).
  */
 public final class MemoryBudget {
 
+    /** How fast a client's past grants stop counting towards its share. */
+    static final Duration USAGE_HALF_LIFE = Duration.ofSeconds(2);
+    private static final long HALF_LIFE_NANOS = USAGE_HALF_LIFE.toNanos();
+    /** Clients remembered for their share beyond this many are forgotten once their share is negligible. */
+    private static final int REMEMBERED_CLIENTS = 1024;
+
     private final String name;
     private final long capacity;
+    private final long stallAfterNanos;
+    private final int maxWaiting;
+    private final LongSupplier nanoClock;
     private long inUse;
-    private final ArrayDeque<Reservation> waiting = new ArrayDeque<>();
+    private long sequence;
+    private final Map<Object, Long> held = new HashMap<>();
+    /** Bytes granted lately per client, decayed to {@link Usage#at}. */
+    private final Map<Object, Usage> usage = new HashMap<>();
+    private final Set<Reservation> granted = new LinkedHashSet<>();
+    private final List<Reservation> waiting = new ArrayList<>();
 
-    public MemoryBudget(String name, long capacity) {
+    public MemoryBudget(String name, long capacity, Duration stallAfter, int maxWaiting, LongSupplier nanoClock) {
         if (capacity <= 0) throw new IllegalArgumentException("capacity must be positive: " + capacity);
         this.name = name;
         this.capacity = capacity;
+        this.stallAfterNanos = stallAfter.toNanos();
+        this.maxWaiting = maxWaiting;
+        this.nanoClock = nanoClock;
     }
 
     public String name() {
@@ -42,65 +84,225 @@ public final class MemoryBudget {
         return waiting.size();
     }
 
+    /** What {@code client} holds now. */
+    public synchronized long heldBy(Object client) {
+        return held.getOrDefault(client, 0L);
+    }
+
     /**
-     * Reserves {@code bytes} (at most the whole capacity, so that any request can run alone). Granted at once when
-     * nothing waits and it fits; otherwise queued, and {@code onGranted} is called when it is granted.
+     * Reserves {@code bytes} (at most the whole capacity, so that any request can run alone) for {@code client}.
+     * Granted at once when nothing waits and it fits; otherwise queued ({@code onGranted} is called when it is
+     * granted), or refused when every waiting place is taken by clients waiting with no more than this one.
+     * {@code onEvicted} is called if the reservation is taken back: granted but stalled, or waiting and displaced.
+     * {@code waitingOnClient} says, once granted, whether the request now waits on its client (body or answer) rather
+     * than on the server; only then can it be taken back.
      */
-    public Reservation reserve(long bytes, Consumer<Reservation> onGranted) {
-        Reservation reservation = new Reservation(Math.min(Math.max(bytes, 0), capacity), onGranted);
-        boolean grantedNow;
+    public Reservation reserve(Object client, long bytes, BooleanSupplier waitingOnClient, Consumer<Reservation> onGranted,
+            Consumer<Reservation> onEvicted) {
+        Reservation reservation = new Reservation(client, Math.min(Math.max(bytes, 0), capacity), waitingOnClient,
+                onGranted, onEvicted);
+        List<Reservation> grantedNow = new ArrayList<>();
+        List<Reservation> evicted = new ArrayList<>();
         synchronized (this) {
-            grantedNow = waiting.isEmpty() && inUse + reservation.bytes <= capacity;
-            if (grantedNow) {
-                inUse += reservation.bytes;
-                reservation.state = State.GRANTED;
+            reservation.order = sequence++;
+            if (waiting.isEmpty() && inUse + reservation.bytes <= capacity) {
+                grant(reservation);
+                grantedNow.add(reservation);
+            } else if (waiting.size() < maxWaiting) {
+                waiting.add(reservation);
             } else {
-                waiting.addLast(reservation);
+                Reservation displaced = newestOfMostWaiting(client);
+                if (displaced == null) {
+                    reservation.state = State.REFUSED;
+                } else {
+                    waiting.remove(displaced);
+                    displaced.state = State.RELEASED;
+                    evicted.add(displaced);
+                    waiting.add(reservation);
+                }
             }
         }
-        if (grantedNow) {
-            onGranted.accept(reservation);
-        }
+        notifyAll(grantedNow, evicted);
         return reservation;
+    }
+
+    /**
+     * Takes back stalled reservations as far as the next waiting reservation needs, and grants what then fits. Call
+     * it while something waits (a timer of about {@code stallAfter}); it does nothing when nothing waits.
+     */
+    public void reclaim() {
+        List<Reservation> evicted = new ArrayList<>();
+        List<Reservation> grantedNow = new ArrayList<>();
+        synchronized (this) {
+            long now = nanoClock.getAsLong();
+            Reservation next = next();
+            while (next != null && inUse + next.bytes > capacity) {
+                Reservation victim = stalledVictimFor(next.client, now);
+                if (victim == null) break;
+                take(victim);
+                victim.state = State.RELEASED;
+                evicted.add(victim);
+            }
+            grantWaiting(grantedNow);
+        }
+        notifyAll(grantedNow, evicted);
     }
 
     /** Ends a reservation; with {@code onlyIfWaiting}, only one still waiting (returns whether it ended it). */
     private boolean end(Reservation reservation, boolean onlyIfWaiting) {
-        ArrayDeque<Reservation> granted = new ArrayDeque<>();
+        List<Reservation> grantedNow = new ArrayList<>();
         synchronized (this) {
             if (onlyIfWaiting && reservation.state != State.WAITING) {
                 return false;
             }
             if (reservation.state == State.GRANTED) {
-                inUse -= reservation.bytes;
+                take(reservation);
             } else if (reservation.state == State.WAITING) {
                 waiting.remove(reservation); // cancelled while waiting: it may have blocked the head
             }
-            reservation.state = State.RELEASED;
-            while (!waiting.isEmpty() && inUse + waiting.peekFirst().bytes <= capacity) {
-                Reservation next = waiting.removeFirst();
-                inUse += next.bytes;
-                next.state = State.GRANTED;
-                granted.add(next);
-            }
+            if (reservation.state != State.REFUSED) reservation.state = State.RELEASED;
+            grantWaiting(grantedNow);
         }
-        for (Reservation next : granted) {
-            next.onGranted.accept(next);
-        }
+        notifyAll(grantedNow, List.of());
         return true;
     }
 
-    private enum State { WAITING, GRANTED, RELEASED }
+    /** Grants, in fair order, every waiting reservation that fits, stopping at the first that does not. */
+    private void grantWaiting(List<Reservation> grantedNow) {
+        Reservation next = next();
+        while (next != null && inUse + next.bytes <= capacity) {
+            waiting.remove(next);
+            grant(next);
+            grantedNow.add(next);
+            next = next();
+        }
+    }
+
+    /** The waiting reservation whose client has the least share; the earliest among equals. */
+    private Reservation next() {
+        long now = nanoClock.getAsLong();
+        Reservation best = null;
+        double bestShare = 0;
+        for (Reservation r : waiting) {
+            double share = share(r.client, now);
+            if (best == null || share < bestShare || share == bestShare && r.order < best.order) {
+                best = r;
+                bestShare = share;
+            }
+        }
+        return best;
+    }
+
+    /** What {@code client} holds plus what it was granted lately, decayed. */
+    private double share(Object client, long now) {
+        Usage recent = usage.get(client);
+        return heldBy(client) + (recent == null ? 0 : recent.at(now, HALF_LIFE_NANOS));
+    }
+
+    /**
+     * The oldest stalled reservation of the client with the largest share, if that client holds something and its
+     * share is larger than {@code client}'s.
+     */
+    private Reservation stalledVictimFor(Object client, long now) {
+        double floor = share(client, now);
+        Reservation victim = null;
+        double victimShare = 0;
+        for (Reservation r : granted) {
+            if (r.client.equals(client) || now - r.grantedAt < stallAfterNanos || !r.waitingOnClient.getAsBoolean()) {
+                continue;
+            }
+            double clientShare = share(r.client, now);
+            if (clientShare <= floor) continue;
+            if (victim == null || clientShare > victimShare || clientShare == victimShare && r.order < victim.order) {
+                victim = r;
+                victimShare = clientShare;
+            }
+        }
+        return victim;
+    }
+
+    /**
+     * The newest waiting reservation of the client waiting with most, if it waits with at least two more than
+     * {@code client} (so that giving its place away leaves it no worse off than the newcomer).
+     */
+    private Reservation newestOfMostWaiting(Object client) {
+        Map<Object, Integer> counts = new HashMap<>();
+        for (Reservation r : waiting) counts.merge(r.client, 1, Integer::sum);
+        Object most = null;
+        int mostCount = 0;
+        for (Map.Entry<Object, Integer> e : counts.entrySet()) {
+            if (e.getValue() > mostCount) {
+                most = e.getKey();
+                mostCount = e.getValue();
+            }
+        }
+        if (most == null || most.equals(client) || mostCount < counts.getOrDefault(client, 0) + 2) return null;
+        Reservation newest = null;
+        for (Reservation r : waiting) {
+            if (r.client.equals(most) && (newest == null || r.order > newest.order)) newest = r;
+        }
+        return newest;
+    }
+
+    private void grant(Reservation reservation) {
+        long now = nanoClock.getAsLong();
+        inUse += reservation.bytes;
+        held.merge(reservation.client, reservation.bytes, Long::sum);
+        usage.computeIfAbsent(reservation.client, c -> new Usage()).add(reservation.bytes, now, HALF_LIFE_NANOS);
+        if (usage.size() > REMEMBERED_CLIENTS) {
+            usage.entrySet().removeIf(e -> !held.containsKey(e.getKey()) && e.getValue().at(now, HALF_LIFE_NANOS) < 1);
+        }
+        reservation.state = State.GRANTED;
+        reservation.grantedAt = now;
+        granted.add(reservation);
+    }
+
+    /** Bytes granted to one client, halving every half-life. */
+    private static final class Usage {
+        private double bytes;
+        private long at;
+
+        double at(long now, long halfLife) {
+            return bytes * Math.pow(0.5, (double) (now - at) / halfLife);
+        }
+
+        void add(long granted, long now, long halfLife) {
+            bytes = at(now, halfLife) + granted;
+            at = now;
+        }
+    }
+
+    private void take(Reservation reservation) {
+        inUse -= reservation.bytes;
+        held.computeIfPresent(reservation.client, (c, h) -> h == reservation.bytes ? null : h - reservation.bytes);
+        granted.remove(reservation);
+    }
+
+    private static void notifyAll(List<Reservation> grantedNow, List<Reservation> evicted) {
+        for (Reservation r : evicted) r.onEvicted.accept(r);
+        for (Reservation r : grantedNow) r.onGranted.accept(r);
+    }
+
+    private enum State { WAITING, GRANTED, RELEASED, REFUSED }
 
     /** One request's share of the budget. */
     public final class Reservation {
+        private final Object client;
         private final long bytes;
+        private final BooleanSupplier waitingOnClient;
         private final Consumer<Reservation> onGranted;
+        private final Consumer<Reservation> onEvicted;
         private State state = State.WAITING;
+        private long order;
+        private long grantedAt;
 
-        private Reservation(long bytes, Consumer<Reservation> onGranted) {
+        private Reservation(Object client, long bytes, BooleanSupplier waitingOnClient, Consumer<Reservation> onGranted,
+                Consumer<Reservation> onEvicted) {
+            this.client = client;
             this.bytes = bytes;
+            this.waitingOnClient = waitingOnClient;
             this.onGranted = onGranted;
+            this.onEvicted = onEvicted;
         }
 
         public long bytes() {
@@ -114,9 +316,16 @@ public final class MemoryBudget {
             }
         }
 
+        /** Whether it was refused at once: every waiting place was taken (the caller answers 503). */
+        public boolean refused() {
+            synchronized (MemoryBudget.this) {
+                return state == State.REFUSED;
+            }
+        }
+
         /**
          * Gives the bytes back, or leaves the queue if still waiting. Idempotent: safe from every path by which a
-         * request can end (answered, aborted, timed out).
+         * request can end (answered, aborted, timed out, evicted).
          */
         public void release() {
             end(this, false);

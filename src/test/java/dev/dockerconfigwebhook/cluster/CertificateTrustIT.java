@@ -65,8 +65,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * prober opens a new TLS connection to each pod every 0.5 s and checks the certificate it meets against the live
  * caBundle of every webhook: neither may ever fail.
  *
- * <p>Applied as far as 1.20 supports it (HelmChartOnRealApiServerIT says what is filtered): no PDB, no preStop sleep,
- * matchConditions dropped. The certificate's service name is "localhost", matching the webhook URLs.
+ * <p>Applied as far as 1.20 supports it (HelmChartOnRealApiServerIT says what is filtered): no PDB, no
+ * ValidatingAdmissionPolicy, no preStop sleep, matchConditions dropped. The certificate's service name is "localhost", matching the webhook URLs.
  */
 @RequiresRealApiServer
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -105,7 +105,8 @@ class CertificateTrustIT {
         }
         assertEquals(30, RELEASE.length());
         String rendered = new Helm(Path.of("deploy/helm/dockerconfig-webhook")).template().withName(RELEASE)
-                .withNamespace(NAMESPACE).withKubeVersion("1.30.0").set("podDisruptionBudget.enabled", false).call();
+                .withNamespace(NAMESPACE).withKubeVersion("1.30.0").set("podDisruptionBudget.enabled", false)
+                .set("serviceAccountPolicy.enabled", false).call();
         StringBuilder all = new StringBuilder();
         for (String document : rendered.split("(?m)^---\\s*$")) {
             if (document.lines().noneMatch(l -> l.startsWith("kind:"))) continue;

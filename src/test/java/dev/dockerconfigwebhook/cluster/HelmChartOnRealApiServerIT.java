@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * writes; the audit, run with the rendered CronJob's arguments, skips what A's webhook skips; the documented uninstall of
  * A leaves nothing of A (its CA Secret included) and B working.
  *
- * <p>Rendered by helm-java for Kubernetes 1.30 and applied as far as 1.20 supports it: no PDB (policy/v1), the CronJob
+ * <p>Rendered by helm-java for Kubernetes 1.30 and applied as far as 1.20 supports it: no PDB (policy/v1), no
+ * ValidatingAdmissionPolicy (1.30; its CEL is evaluated in CelExpressionsTest instead), the CronJob
  * as batch/v1beta1 (same fields, same 52-character name limit), no preStop sleep, matchConditions dropped (1.20 would
  * drop them itself). Namespaces get the kubernetes.io/metadata.name label 1.21+ sets. The API server calls each jar by
  * URL, https://localhost:PORT, and the Deployment's certificate service name is set to "localhost" so that the
@@ -87,8 +88,9 @@ class HelmChartOnRealApiServerIT {
         client.secrets().inNamespace(TEAM).resource(pullSecret("broken-before", Map.of())).create();
 
         a = install("platform-security-production-x", "helm-a", Map.of("audit.mode", "fix",
-                "webhook.excludedNamespaces[0]", LEGACY, "podDisruptionBudget.enabled", false));
-        b = install("helm-b", "helm-b", Map.of("podDisruptionBudget.enabled", false));
+                "webhook.excludedNamespaces[0]", LEGACY, "podDisruptionBudget.enabled", false,
+                "serviceAccountPolicy.enabled", false));
+        b = install("helm-b", "helm-b", Map.of("podDisruptionBudget.enabled", false, "serviceAccountPolicy.enabled", false));
         assertEquals(30, a.name().length());
         assertTrue(a.audit().getMetadata().getName().length() <= 52, a.audit().getMetadata().getName());
 

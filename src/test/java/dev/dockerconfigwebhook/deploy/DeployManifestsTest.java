@@ -62,7 +62,8 @@ class DeployManifestsTest {
     /** Shared with HelmChartTest (which renders no Namespace: Helm's --create-namespace makes it). */
     static void assertWebhookObjectsWithConsistentLabels(Manifests m) {
         Set<String> kinds = new java.util.HashSet<>(Set.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
-                "RoleBinding", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "MutatingWebhookConfiguration"));
+                "RoleBinding", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "MutatingWebhookConfiguration",
+                "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"));
         if (m.all().stream().anyMatch(o -> o instanceof Namespace)) kinds.add("Namespace");
         assertEquals(kinds, m.all().stream().map(HasMetadata::getKind).collect(Collectors.toSet()));
         assertEquals(kinds.size(), m.all().size());
@@ -71,7 +72,7 @@ class DeployManifestsTest {
             assertEquals("dockerconfig-webhook", labels.get("app.kubernetes.io/name"), o.getKind());
             assertEquals("dockerconfig-webhook", labels.get("app.kubernetes.io/part-of"), o.getKind());
             boolean clusterScoped = o instanceof Namespace || o instanceof MutatingWebhookConfiguration
-                    || o.getKind().startsWith("ClusterRole");
+                    || o.getKind().startsWith("ClusterRole") || o.getKind().startsWith("ValidatingAdmissionPolicy");
             assertEquals(clusterScoped ? null : NS, o.getMetadata().getNamespace(), o.getKind());
         }
     }
@@ -343,6 +344,10 @@ class DeployManifestsTest {
             String yaml = m.all().stream().map(Object::toString).collect(Collectors.joining());
             assertFalse(yaml.contains("namespace=dockerconfig-webhook"), where + ": a reference kept the default namespace");
             assertFalse(yaml.contains("dockerconfig-webhook.dockerconfig-webhook"), where + ": a DNS name kept the default namespace");
+            assertFalse(yaml.contains("serviceaccount:dockerconfig-webhook:"), where + ": a user name kept the default namespace");
+            if (m.all().stream().anyMatch(o -> o.getKind().equals("ValidatingAdmissionPolicy"))) {
+                assertTrue(yaml.contains("system:serviceaccount:infra-pull:dockerconfig-webhook"), where + ": the policy's account");
+            }
             assertFalse(m.all().stream().anyMatch(o -> o.getKind().equals("ConfigMap")), "the settings object is not applied");
         }
         GenericKubernetesResource certificate = (GenericKubernetesResource) Manifests
@@ -451,6 +456,18 @@ class DeployManifestsTest {
         assertEquals(List.of("ALL"), container.getSecurityContext().getCapabilities().getDrop());
         assertEquals("Forbid", cron.getSpec().getConcurrencyPolicy());
         assertEquals("audit", cron.getMetadata().getLabels().get("app.kubernetes.io/component"));
+
+        // Its pods reach only the API server: no ingress rule, egress to the API server's two ports, nothing else.
+        var policy = m.one(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class);
+        assertEquals(List.of("Ingress", "Egress"), policy.getSpec().getPolicyTypes(), dir);
+        assertTrue(policy.getSpec().getIngress() == null || policy.getSpec().getIngress().isEmpty(), dir + ": no ingress");
+        assertEquals(1, policy.getSpec().getEgress().size(), dir);
+        assertEquals(List.of(443, 6443), policy.getSpec().getEgress().get(0).getPorts().stream()
+                .map(p -> p.getPort().getIntVal()).toList(), dir);
+        assertTrue(policy.getSpec().getEgress().get(0).getTo() == null || policy.getSpec().getEgress().get(0).getTo().isEmpty());
+        Map<String, String> podLabels = cron.getSpec().getJobTemplate().getSpec().getTemplate().getMetadata().getLabels();
+        assertTrue(podLabels.entrySet().containsAll(policy.getSpec().getPodSelector().getMatchLabels().entrySet()),
+                dir + ": the policy selects the audit's pods");
     }
 
     private static ContainerPort containerPort(Manifests m, String name) {

@@ -193,6 +193,15 @@ class HelmChartTest {
                 config.getWebhooks().get(0).getName(), "an API error names the release");
     }
 
+    @ParameterizedTest(name = "serviceAccountPolicy.enabled {0}")
+    @ValueSource(booleans = {true, false})
+    void theServiceAccountPolicyAndItsBindingRenderWhenEnabled(boolean enabled) {
+        Manifests m = template(Map.of("serviceAccountPolicy.enabled", enabled));
+        for (String kind : List.of("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")) {
+            assertEquals(enabled ? 1 : 0, m.all().stream().filter(o -> o.getKind().equals(kind)).count(), kind);
+        }
+    }
+
     @ParameterizedTest(name = "replicaCount {0}: PDB rendered {1}")
     @CsvSource({"1, false", "2, true", "3, true"})
     void aPdbOnlyWhenAReplicaCanBeSpared(int replicas, boolean rendered) {
