@@ -4,7 +4,8 @@
 # peak RSS (sampled every 100 ms from /proc), the peak heap in use and the live heap after full GCs (from -Xlog:gc),
 # plus the answers' status codes, and the latency of normal reviews sent on another connection meanwhile.
 #
-#   ./mvnw -B package -DskipTests && bench/memory.sh      # needs curl, openssl, python3
+#   ./mvnw -B package -DskipTests && bench/memory.sh      # needs curl, openssl, python3 with h2 (Debian: python3-h2)
+#   PYTHON=/usr/bin/python3 bench/memory.sh   # the Python that has h2, where python3 is another one
 #   PIN=1 bench/memory.sh     # the webhook on core 0, every client on core 1 (needs taskset): the server's own latency
 #   CLIENTS_NICE=19 bench/memory.sh   # the attacking clients at nice 19, as if on other machines (as the API server is):
 #                             # they get the CPU the webhook leaves; the normal-review probe stays at normal priority
@@ -108,7 +109,7 @@ chunked() { local p=(); for _ in $(seq 1 16); do send -H 'Transfer-Encoding: chu
 crawling() { local p=(); for _ in $(seq 1 16); do send --limit-rate 300k --data-binary @"$work/8mib.json" & p+=($!); done; wait "${p[@]}"; }
 normal() { for _ in $(seq 1 200); do post src/test/resources/admission/update-kubectl-edit-password-only.json; done; }
 
-attack() { python3 bench/attacks.py "$PORT" "$@" >&2; }
+attack() { "${PYTHON:-python3}" bench/attacks.py "$PORT" "$@" >&2; }
 # The first burst comes right after readiness, as it can in a cluster: nothing is warmed up.
 phase "idle, after start-up" sleep 5
 phase "16 x 1 MiB UPDATE at once" with_normal_reviews burst
@@ -122,6 +123,10 @@ phase "16 clients that never read" with_normal_reviews attack slow-readers "$wor
 phase "TLS handshake flood, 5 s" with_normal_reviews attack handshakes
 phase "2000 idle connections" with_normal_reviews attack idle 2000
 phase "200 pipelined HTTP/1.1 requests" with_normal_reviews attack pipelined 200 src/test/resources/admission/update-kubectl-edit-password-only.json
+# Other clients (other loopback addresses) that hold the budget: the normal reviews (127.0.0.1) get their fair share.
+phase "HTTP/2 never read, from 127.0.0.2" with_normal_reviews attack h2-never-read "$work/update-1mib.json"
+phase "slow small uploads: 8 from one address" with_normal_reviews attack slow-small 8 127.0.0.2
+phase "slow small uploads: 3 from each of 4" with_normal_reviews attack slow-small 3 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5
 phase "idle, after the attacks" sleep 10
 echo "steady RSS after the attacks: $(rss) MiB"
 

@@ -6,26 +6,40 @@ import dev.dockerconfigwebhook.core.FixResult;
 import dev.dockerconfigwebhook.core.PullSecretFixer;
 import dev.dockerconfigwebhook.core.PullSecretType;
 import dev.dockerconfigwebhook.observability.LogText;
-import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretList;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpResponse;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.HttpURLConnection;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 
 /**
  * Finds pull secrets whose {@code auth} disagrees with username/password, with exactly the webhook's rules, and
- * optionally writes the fix back. Lists page by page (so tens of thousands of secrets stay in bounded memory),
+ * optionally writes the fix back. Lists page by page and reads each page one Secret at a time (so tens of thousands
+ * of secrets, of any mix of sizes, stay in the heap of one),
  * updates with the resourceVersion it read (a concurrent edit is never overwritten) and changes only the one data key.
  */
 public final class SecretAudit {
+
+    /** Reads list responses as a stream; Secrets are at most 1 MiB of data, far under Jackson's string limit. */
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The opt-out label and namespaces the webhook configuration skips by default (deploy/base, the chart). */
     public static final String SKIP_LABEL = "dockerconfig-webhook/skip";
@@ -33,6 +47,8 @@ public final class SecretAudit {
     public static final Set<String> DEFAULT_EXCLUDED_NAMESPACES = Set.of("kube-system", "dockerconfig-webhook");
 
     static final int MAX_ATTEMPTS = 4;
+    /** Sends of one list request before its failure is reported. */
+    private static final int LIST_ATTEMPTS = 3;
 
     public enum Mode { REPORT, FIX, DRY_RUN }
 
@@ -93,23 +109,79 @@ public final class SecretAudit {
         for (PullSecretType type : PullSecretType.values()) {
             String next = null;
             do {
-                ListOptionsBuilder list = new ListOptionsBuilder().withLimit((long) options.pageSize())
-                        .withFieldSelector("type=" + type.secretType());
-                if (next != null) {
-                    list.withContinue(next);
-                }
-                SecretList page = options.namespace() == null
-                        ? client.secrets().inAnyNamespace().list(list.build())
-                        : client.secrets().inNamespace(options.namespace()).list(list.build());
-                for (Secret secret : page.getItems()) {
+                next = page(type, next, secret -> {
                     // A server that ignores fieldSelector still only gives us what we asked about.
                     if (type.secretType().equals(secret.getType())) {
                         sink.accept(audit(secret));
                     }
-                }
-                next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+                });
             } while (next != null && !next.isEmpty());
         }
+    }
+
+    /**
+     * One page of pull secrets of {@code type}, each handed to {@code each} as soon as it has been read from the
+     * response, before the next is read: a page is never held whole, so the heap a page needs is that of its largest
+     * Secret (at most 1 MiB of data), whatever the page size and the mix of sizes. Returns the continue token.
+     */
+    private String page(PullSecretType type, String continueToken, Consumer<Secret> each) {
+        // The query as fabric8's list() writes it (parameters in alphabetical order).
+        StringBuilder uri = new StringBuilder(client.getMasterUrl().toString().replaceAll("/+$", ""))
+                .append(options.namespace() == null ? "/api/v1/secrets"
+                        : "/api/v1/namespaces/" + encode(options.namespace()) + "/secrets").append('?');
+        if (continueToken != null) uri.append("continue=").append(encode(continueToken)).append('&');
+        uri.append("fieldSelector=").append(encode("type=" + type.secretType())).append("&limit=").append(options.pageSize());
+        HttpClient http = client.getHttpClient();
+        HttpResponse<InputStream> response = null;
+        for (int attempt = 1; response == null; attempt++) {
+            try {
+                response = http.sendAsync(http.newHttpRequestBuilder().uri(uri.toString()).build(), InputStream.class).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new KubernetesClientException("interrupted while listing secrets", e);
+            } catch (ExecutionException e) {
+                // A pooled connection the server had just closed: the GET is safe to send again (fabric8's own list()
+                // retries the same way).
+                if (attempt == LIST_ATTEMPTS) throw new KubernetesClientException("listing secrets failed", e.getCause());
+            }
+        }
+        try (InputStream body = response.body()) {
+            if (!response.isSuccessful()) {
+                throw new KubernetesClientException("listing secrets: HTTP " + response.code(), response.code(), null);
+            }
+            String next = readPage(body, each);
+            body.transferTo(OutputStream.nullOutputStream()); // to its end, so that the connection can be reused
+            return next;
+        } catch (IOException e) {
+            throw new KubernetesClientException("reading the list of secrets failed", e);
+        }
+    }
+
+    /** Reads a SecretList item by item; returns its continue token (null when it has none). */
+    private String readPage(InputStream body, Consumer<Secret> each) throws IOException {
+        String next = null;
+        try (JsonParser parser = JSON.createParser(body).disable(JsonParser.Feature.AUTO_CLOSE_SOURCE)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) throw new IOException("the list is not a JSON object");
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (field.equals("metadata") && value == JsonToken.START_OBJECT) {
+                    JsonNode metadata = JSON.readTree(parser);
+                    next = metadata.path("continue").asText(null);
+                } else if (field.equals("items") && value == JsonToken.START_ARRAY) {
+                    while (parser.nextToken() == JsonToken.START_OBJECT) {
+                        each.accept(client.getKubernetesSerialization().convertValue(JSON.readTree(parser), Secret.class));
+                    }
+                } else {
+                    parser.skipChildren();
+                }
+            }
+        }
+        return next;
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 
     SecretReport audit(Secret secret) {

@@ -51,6 +51,35 @@ class AuditOnRealApiServerIT {
         admin.close();
     }
 
+    /**
+     * The packaged audit, as the CronJob runs it (its JAVA_OPTS: -Xmx80m), over 48 pull secrets of about 1 MiB each,
+     * all in one page of the default 500: about 60 MB of Secret data, more than its whole heap. A page is read one
+     * Secret at a time, so it finishes and reports every one (before, the page was held whole: out of memory).
+     */
+    @Test
+    void pullSecretsOfOneMebibyteInOnePageStayInsideTheAuditsHeap() throws Exception {
+        String ns = namespace("audit-large");
+        String document = dev.dockerconfigwebhook.testing.Reviews.staleDocument(8_500);
+        assertTrue(document.length() > 900_000 && document.length() < 1024 * 1024, "about 1 MiB: " + document.length());
+        for (int i = 0; i < 48; i++) create(ns, "large-" + i, document);
+
+        var cron = new io.fabric8.kubernetes.client.utils.KubernetesSerialization().unmarshal(
+                java.nio.file.Files.readString(java.nio.file.Path.of("deploy/audit/report/cronjob.yaml")),
+                io.fabric8.kubernetes.api.model.batch.v1.CronJob.class);
+        String javaOpts = cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()
+                .stream().filter(e -> e.getName().equals("JAVA_OPTS")).findFirst().orElseThrow().getValue();
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("java"));
+        command.addAll(java.util.List.of(javaOpts.trim().split("\\s+")));
+        command.addAll(java.util.List.of("-jar", "target/quarkus-app/quarkus-run.jar", "audit", "-n", ns));
+        RealApiServer.Run run = api.run(java.nio.file.Path.of("."), Map.of(), command.toArray(String[]::new));
+
+        assertEquals(AuditCommand.FINDINGS, run.exit(), "exit 1 (findings), not 3 (out of memory): " + run.output());
+        for (int i = 0; i < 48; i++) {
+            assertTrue(run.output().contains("fixable\t" + ns + "/large-" + i + "\t"), "large-" + i + " reported");
+        }
+        admin.secrets().inNamespace(ns).delete(); // the other classes share this etcd: give the 60 MB back
+    }
+
     record Result(int exit, String out, String err) {
     }
 
