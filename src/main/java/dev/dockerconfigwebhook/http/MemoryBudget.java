@@ -20,9 +20,11 @@ import java.util.function.LongSupplier;
  * <p>Fair between clients (a client is whatever the caller names one: a remote address):
  * <ul>
  * <li><b>Grant order:</b> all-or-nothing reservations; the waiting one whose client has the least <em>share</em> goes
- * first (first come, first served among equals). A client's share is what it holds plus what it was granted lately
- * (decaying by half every {@link #USAGE_HALF_LIFE}), so a client whose requests are cut and come straight back does not
- * count as a newcomer. A request never holds part of its cost while waiting for the rest, so requests cannot starve
+ * first (first come, first served among equals). A client's share is the memory it has held over time, in byte-seconds:
+ * what it holds now times how long, plus what it held lately (decaying by half every {@link #USAGE_HALF_LIFE}). A
+ * busy client whose reviews come and go in milliseconds (the API server) has a small share however many it sends; a
+ * client that holds memory while sending or reading slowly has a large one, and one whose requests are cut and come
+ * straight back does not count as a newcomer. A request never holds part of its cost while waiting for the rest, so requests cannot starve
  * each other into a deadlock.</li>
  * <li><b>Stalled holders give way:</b> when the next reservation does not fit, reservations of clients that hold
  * something and have a larger share than its client, granted at least {@code stallAfter} ago and waiting on their client (its body has not all arrived,
@@ -40,7 +42,7 @@ import java.util.function.LongSupplier;
  */
 public final class MemoryBudget {
 
-    /** How fast a client's past grants stop counting towards its share. */
+    /** How fast the memory a client held stops counting towards its share. */
     static final Duration USAGE_HALF_LIFE = Duration.ofSeconds(2);
     private static final long HALF_LIFE_NANOS = USAGE_HALF_LIFE.toNanos();
     /** Clients remembered for their share beyond this many are forgotten once their share is negligible. */
@@ -54,7 +56,7 @@ public final class MemoryBudget {
     private long inUse;
     private long sequence;
     private final Map<Object, Long> held = new HashMap<>();
-    /** Bytes granted lately per client, decayed to {@link Usage#at}. */
+    /** Byte-seconds held lately per client (by reservations that ended), decayed to {@link Usage#at}. */
     private final Map<Object, Usage> usage = new HashMap<>();
     private final Set<Reservation> granted = new LinkedHashSet<>();
     private final List<Reservation> waiting = new ArrayList<>();
@@ -180,11 +182,12 @@ public final class MemoryBudget {
 
     /** The waiting reservation whose client has the least share; the earliest among equals. */
     private Reservation next() {
-        long now = nanoClock.getAsLong();
+        if (waiting.isEmpty()) return null;
+        Map<Object, Double> shares = shares(nanoClock.getAsLong());
         Reservation best = null;
         double bestShare = 0;
         for (Reservation r : waiting) {
-            double share = share(r.client, now);
+            double share = shares.getOrDefault(r.client, 0.0);
             if (best == null || share < bestShare || share == bestShare && r.order < best.order) {
                 best = r;
                 bestShare = share;
@@ -193,25 +196,32 @@ public final class MemoryBudget {
         return best;
     }
 
-    /** What {@code client} holds plus what it was granted lately, decayed. */
-    private double share(Object client, long now) {
-        Usage recent = usage.get(client);
-        return heldBy(client) + (recent == null ? 0 : recent.at(now, HALF_LIFE_NANOS));
+    /** Every client's share now: byte-seconds held lately, plus what it holds times how long it has held it. */
+    private Map<Object, Double> shares(long now) {
+        Map<Object, Double> shares = new HashMap<>();
+        usage.forEach((client, past) -> shares.put(client, past.at(now, HALF_LIFE_NANOS)));
+        for (Reservation r : granted) shares.merge(r.client, byteSeconds(r, now), Double::sum);
+        return shares;
+    }
+
+    private static double byteSeconds(Reservation r, long now) {
+        return r.bytes * ((now - r.grantedAt) / 1e9);
     }
 
     /**
-     * The oldest stalled reservation of the client with the largest share, if that client holds something and its
-     * share is larger than {@code client}'s.
+     * The oldest stalled reservation of the client with the largest share, if that share is larger than
+     * {@code client}'s.
      */
     private Reservation stalledVictimFor(Object client, long now) {
-        double floor = share(client, now);
+        Map<Object, Double> shares = shares(now);
+        double floor = shares.getOrDefault(client, 0.0);
         Reservation victim = null;
         double victimShare = 0;
         for (Reservation r : granted) {
             if (r.client.equals(client) || now - r.grantedAt < stallAfterNanos || !r.waitingOnClient.getAsBoolean()) {
                 continue;
             }
-            double clientShare = share(r.client, now);
+            double clientShare = shares.get(r.client);
             if (clientShare <= floor) continue;
             if (victim == null || clientShare > victimShare || clientShare == victimShare && r.order < victim.order) {
                 victim = r;
@@ -248,31 +258,32 @@ public final class MemoryBudget {
         long now = nanoClock.getAsLong();
         inUse += reservation.bytes;
         held.merge(reservation.client, reservation.bytes, Long::sum);
-        usage.computeIfAbsent(reservation.client, c -> new Usage()).add(reservation.bytes, now, HALF_LIFE_NANOS);
-        if (usage.size() > REMEMBERED_CLIENTS) {
-            usage.entrySet().removeIf(e -> !held.containsKey(e.getKey()) && e.getValue().at(now, HALF_LIFE_NANOS) < 1);
-        }
         reservation.state = State.GRANTED;
         reservation.grantedAt = now;
         granted.add(reservation);
     }
 
-    /** Bytes granted to one client, halving every half-life. */
+    /** Byte-seconds one client held, halving every half-life. */
     private static final class Usage {
-        private double bytes;
+        private double byteSeconds;
         private long at;
 
         double at(long now, long halfLife) {
-            return bytes * Math.pow(0.5, (double) (now - at) / halfLife);
+            return byteSeconds * Math.pow(0.5, (double) (now - at) / halfLife);
         }
 
-        void add(long granted, long now, long halfLife) {
-            bytes = at(now, halfLife) + granted;
+        void add(double held, long now, long halfLife) {
+            byteSeconds = at(now, halfLife) + held;
             at = now;
         }
     }
 
     private void take(Reservation reservation) {
+        long now = nanoClock.getAsLong();
+        usage.computeIfAbsent(reservation.client, c -> new Usage()).add(byteSeconds(reservation, now), now, HALF_LIFE_NANOS);
+        if (usage.size() > REMEMBERED_CLIENTS) {
+            usage.entrySet().removeIf(e -> !held.containsKey(e.getKey()) && e.getValue().at(now, HALF_LIFE_NANOS) < 1);
+        }
         inUse -= reservation.bytes;
         held.computeIfPresent(reservation.client, (c, h) -> h == reservation.bytes ? null : h - reservation.bytes);
         granted.remove(reservation);

@@ -75,9 +75,10 @@ class MemoryBudgetTest {
         reserve(budget, "attacker", "a3", 50);
         reserve(budget, "attacker", "a4", 50);
         reserve(budget, "api", "api", 50);
+        advance(Duration.ofSeconds(1));
         a2.release();
         assertEquals(List.of("a1 granted", "a2 granted", "api granted"), events,
-                "the API server, holding nothing, before the attacker's earlier requests (it still holds a1)");
+                "the API server, which held nothing, before the attacker's earlier requests (it held 100 bytes for 1 s)");
     }
 
     @Test
@@ -86,8 +87,26 @@ class MemoryBudgetTest {
         MemoryBudget.Reservation a1 = reserve(budget, "attacker", "a1", 100);
         reserve(budget, "attacker", "a2", 100);
         reserve(budget, "api", "api", 100);
-        a1.release(); // cut: the attacker holds nothing now, but was granted 100 a moment ago
+        advance(Duration.ofSeconds(1));
+        a1.release(); // cut: the attacker holds nothing now, but held 100 bytes for the last second
         assertEquals(List.of("a1 granted", "api granted"), events, "its earlier request waits behind the API server's");
+    }
+
+    @Test
+    void aBusyClientWhoseReviewsComeAndGoKeepsASmallShare() {
+        MemoryBudget budget = budget(100, 64);
+        for (int i = 0; i < 1_000; i++) { // the API server: a thousand reviews of 50 bytes, 1 ms each
+            reserve(budget, "api", "api" + i, 50).release();
+            advance(Duration.ofMillis(1));
+        }
+        MemoryBudget.Reservation slow = reserve(budget, "attacker", "slow", 100);
+        advance(Duration.ofSeconds(1)); // held for a second while it trickles in
+        reserve(budget, "attacker", "next", 50);
+        reserve(budget, "api", "review", 50);
+        events.clear();
+        slow.release();
+        assertEquals(List.of("review granted", "next granted"), events,
+                "about 50 byte-seconds of the API server against the attacker's 100: the API server goes first");
     }
 
     @Test
