@@ -142,7 +142,7 @@ class MemoryBudgetTest {
     }
 
     @Test
-    void nobodyIsTakenBackInFavourOfAClientHoldingAsMuch() {
+    void nobodyIsTakenBackInFavourOfAClientWithAsLargeAShare() {
         MemoryBudget budget = budget(100, 64);
         reserve(budget, "api", "api1", 50);
         reserve(budget, "attacker", "a1", 50);
@@ -150,7 +150,7 @@ class MemoryBudgetTest {
         advance(Duration.ofSeconds(5));
         budget.reclaim();
         assertEquals(List.of("api1 granted", "a1 granted"), events,
-                "the attacker already holds as much as the API server: its next request waits, nothing is taken back");
+                "the attacker has held as much as the API server, as long: its next request waits, nothing is taken back");
     }
 
     @Test
