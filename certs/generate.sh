@@ -203,7 +203,7 @@ if $promote_ca; then
       for f in live-*.pem; do [ -e "$f" ] && [ "$(fingerprint "$f")" = "$(fingerprint pending.crt)" ] && trusted=true; done
       rm -f live-*.pem live-bundle.crt
       if [ -n "$live" ] && ! $trusted; then
-        die "caBundle of ${webhook} does not trust the new CA yet: run --new-ca --apply first"
+        die "caBundle of ${webhook} does not trust the new CA yet: run --new-ca --apply first (already done? the pods keep caBundle at the ca.crt they mount: wait until they have loaded the new one, a minute or two, and run this again)"
       fi
     fi
     retire ca.crt
