@@ -3,6 +3,7 @@ package dev.dockerconfigwebhook.http;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,6 @@ public final class MemoryBudget {
     private final LongSupplier nanoClock;
     private long inUse;
     private long sequence;
-    private final Map<Object, Long> held = new HashMap<>();
     /** Byte-seconds held lately per client (by reservations that ended), decayed to {@link Usage#at}. */
     private final Map<Object, Usage> usage = new HashMap<>();
     private final Set<Reservation> granted = new LinkedHashSet<>();
@@ -84,11 +84,6 @@ public final class MemoryBudget {
 
     public synchronized int waiting() {
         return waiting.size();
-    }
-
-    /** What {@code client} holds now. */
-    public synchronized long heldBy(Object client) {
-        return held.getOrDefault(client, 0L);
     }
 
     /**
@@ -257,7 +252,6 @@ public final class MemoryBudget {
     private void grant(Reservation reservation) {
         long now = nanoClock.getAsLong();
         inUse += reservation.bytes;
-        held.merge(reservation.client, reservation.bytes, Long::sum);
         reservation.state = State.GRANTED;
         reservation.grantedAt = now;
         granted.add(reservation);
@@ -282,10 +276,11 @@ public final class MemoryBudget {
         long now = nanoClock.getAsLong();
         usage.computeIfAbsent(reservation.client, c -> new Usage()).add(byteSeconds(reservation, now), now, HALF_LIFE_NANOS);
         if (usage.size() > REMEMBERED_CLIENTS) {
-            usage.entrySet().removeIf(e -> !held.containsKey(e.getKey()) && e.getValue().at(now, HALF_LIFE_NANOS) < 1);
+            Set<Object> holding = new HashSet<>();
+            granted.forEach(r -> holding.add(r.client));
+            usage.entrySet().removeIf(e -> !holding.contains(e.getKey()) && e.getValue().at(now, HALF_LIFE_NANOS) < 1);
         }
         inUse -= reservation.bytes;
-        held.computeIfPresent(reservation.client, (c, h) -> h == reservation.bytes ? null : h - reservation.bytes);
         granted.remove(reservation);
     }
 
