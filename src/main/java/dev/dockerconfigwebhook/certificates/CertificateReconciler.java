@@ -270,16 +270,22 @@ public class CertificateReconciler {
     private void settle(Optional<CaBundles> bundles, List<String> problems) {
         Optional<X509Certificate> served = serving.current();
         boolean trusted = served.isPresent() && bundles.map(b -> b.trusts(served.get())).orElse(false);
-        String reason = served.isEmpty() ? (settings == null ? serving.problem().orElse("no serving certificate loaded")
-                : "no certificate that caBundle trusts yet")
-                : bundles.isEmpty() ? "MutatingWebhookConfiguration " + LogText.safe(configurationName) + " not found"
-                : trusted ? "" : "the caBundle of MutatingWebhookConfiguration " + LogText.safe(configurationName)
-                        + " does not trust the served certificate";
         List<String> all = new ArrayList<>();
-        if (!reason.isEmpty()) all.add(reason);
+        if (!trusted) all.add(untrustedBecause(served, bundles));
         problems.stream().filter(p -> !all.contains(p)).forEach(all::add);
         serving.trust(new Trust(true, trusted, String.join("; ", all), bundles.map(CaBundles::largest).orElse(0)));
         problem(String.join("; ", all));
+    }
+
+    /** Why what is served (if anything) is not trusted: the part readiness reports missing. */
+    private String untrustedBecause(Optional<X509Certificate> served, Optional<CaBundles> bundles) {
+        if (served.isEmpty()) {
+            return settings == null ? serving.problem().orElse("no serving certificate loaded")
+                    : "no certificate that caBundle trusts yet";
+        }
+        String configuration = "MutatingWebhookConfiguration " + LogText.safe(configurationName);
+        return bundles.isEmpty() ? configuration + " not found"
+                : "the caBundle of " + configuration + " does not trust the served certificate";
     }
 
     private record BundleRead(MutatingWebhookConfiguration configuration, Optional<CaBundles> bundles, String problem) {
