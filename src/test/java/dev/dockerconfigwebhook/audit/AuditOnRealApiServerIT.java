@@ -63,8 +63,9 @@ class AuditOnRealApiServerIT {
         assertTrue(document.length() > 900_000 && document.length() < 1024 * 1024, "about 1 MiB: " + document.length());
         for (int i = 0; i < 48; i++) create(ns, "large-" + i, document);
 
-        var cron = new io.fabric8.kubernetes.client.utils.KubernetesSerialization().unmarshal(
-                java.nio.file.Files.readString(java.nio.file.Path.of("deploy/audit/report/cronjob.yaml")),
+        String cronJob = java.util.Arrays.stream(java.nio.file.Files.readString(java.nio.file.Path.of("deploy/audit/manifests.yaml"))
+                .split("(?m)^---\\n")).filter(d -> d.contains("\nkind: CronJob\n")).findFirst().orElseThrow();
+        var cron = new io.fabric8.kubernetes.client.utils.KubernetesSerialization().unmarshal(cronJob,
                 io.fabric8.kubernetes.api.model.batch.v1.CronJob.class);
         String javaOpts = cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()
                 .stream().filter(e -> e.getName().equals("JAVA_OPTS")).findFirst().orElseThrow().getValue();
@@ -154,7 +155,7 @@ class AuditOnRealApiServerIT {
 
     @Test
     void dryRunIsAuthorizedAsTheWriteItWouldBe() {
-        // The report CronJob's role (deploy/audit/report/rbac.yaml: get and list secrets), bound to a test user.
+        // The report CronJob's role (deploy/audit/manifests.yaml: get and list secrets), bound to a test user.
         String ns = namespace("audit-dry-run-rbac");
         create(ns, "stale", STALE);
         assertEquals(0, api.kubectlWithInput("""

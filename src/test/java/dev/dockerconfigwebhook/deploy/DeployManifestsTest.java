@@ -27,6 +27,8 @@ import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.FileReader;
 import java.io.IOException;
@@ -287,25 +289,23 @@ class DeployManifestsTest {
         assertEquals(account.getMetadata().getName(), secretsBinding.getSubjects().get(0).getName());
     }
 
-    @Test
-    void staticCaBundleComponentRemovesEveryApiAccess() throws Exception {
-        // For the variants whose certificate comes from a mounted Secret: self-managed certificates need the API.
-        Path copy = copyOfDeploy();
-        Path script = copy.resolve("overlays/script/kustomization.yaml");
-        Files.writeString(script, Files.readString(script)
-                .replace("components:\n", "components:\n  - ../../components/static-ca-bundle\n"));
-        Manifests m = Manifests.render(copy.resolve("overlays/script").toString());
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"deploy/overlays/script/static-ca-bundle", "deploy/overlays/cert-manager/static-ca-bundle"})
+    void staticCaBundleVariantsHaveNoApiAccess(String variant) throws Exception {
+        // Only with a certificate from a mounted Secret: self-managed certificates need the API.
+        Manifests m = Manifests.render(variant);
         assertFalse(m.all().stream().anyMatch(o -> o.getKind().contains("Role")), "no RBAC");
         PodSpec pod = m.one(Deployment.class).getSpec().getTemplate().getSpec();
         assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken());
         assertTrue(pod.getContainers().get(0).getEnv().stream()
                 .anyMatch(e -> e.getName().equals("WEBHOOK_CA_BUNDLE_KEEP") && e.getValue().equals("false")));
         assertTrue(m.one(NetworkPolicy.class).getSpec().getEgress().isEmpty(), "no egress at all");
+        assertMountsTheTlsSecret(m, "dockerconfig-webhook-tls");
     }
 
     /** Every kustomization a user applies; each must follow deploy/settings/settings.yaml. */
-    static final List<String> ENTRY_POINTS = List.of("", "overlays/script", "overlays/cert-manager", "overlays/fail-open",
-            "audit", "audit/fix");
+    static final List<String> ENTRY_POINTS = List.of("", "overlays/script", "overlays/script/static-ca-bundle",
+            "overlays/cert-manager", "overlays/cert-manager/static-ca-bundle", "overlays/fail-open", "audit", "audit/fix");
 
     @Test
     void theImageAndTheNamespaceAreSetInOnePlaceForEveryVariant() throws Exception {

@@ -34,9 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The Helm chart, rendered and linted by a real Helm engine (helm-java, in-process): it agrees with deploy/ object by
- * object, its objects pass the very assertions DeployManifestsTest makes of deploy/, every mode lints clean with
- * --strict, and its schema refuses wrong values with a message naming them.
+ * The Helm chart, rendered and linted by a real Helm engine (helm-java, in-process): its objects pass the very
+ * assertions DeployManifestsTest makes of deploy/ (which is rendered from it, GeneratedManifestsTest), every mode lints
+ * clean with --strict, and its schema refuses wrong values with a message naming them.
  */
 class HelmChartTest {
 
@@ -56,17 +56,6 @@ class HelmChartTest {
     }
 
     @Test
-    void withDefaultValuesTheChartRendersWhatDeployRenders() throws Exception {
-        assertAgree(Manifests.render("deploy"), template(Map.of()), "deploy/");
-    }
-
-    @Test
-    void scriptModeRendersWhatTheScriptOverlayRenders() throws Exception {
-        assertAgree(Manifests.render("deploy/overlays/script"), template(Map.of("certificates.source", "script")),
-                "deploy/overlays/script");
-    }
-
-    @Test
     void aClusterOlderThanKubeVersionIsRefusedByName() {
         Exception e = assertThrows(Exception.class, () -> new Helm(CHART).template().withName("old")
                 .withKubeVersion("1.29.9").call());
@@ -74,73 +63,10 @@ class HelmChartTest {
     }
 
     @Test
-    void certManagerModeRendersWhatTheCertManagerOverlayRenders() throws Exception {
-        assertAgree(Manifests.render("deploy/overlays/cert-manager"), template(Map.of("certificates.source", "cert-manager")),
-                "deploy/overlays/cert-manager");
-    }
-
-    @Test
-    void auditModesRenderWhatTheAuditKustomizationsRender() throws Exception {
-        assertAgree(Manifests.render("deploy/audit"), template(Map.of("audit.mode", "report")).withComponent("audit"), "deploy/audit");
-        assertAgree(Manifests.render("deploy/audit/fix"), template(Map.of("audit.mode", "fix")).withComponent("audit"), "deploy/audit/fix");
-    }
-
-    @Test
-    void failurePolicyIgnoreIsTheFailOpenOverlay() throws Exception {
-        assertAgree(Manifests.render("deploy/overlays/fail-open"), template(Map.of("webhook.failurePolicy", "Ignore")),
-                "deploy/overlays/fail-open");
-    }
-
-    @Test
-    void withoutTheKeeperItIsTheStaticCaBundleComponent() throws Exception {
+    void selfManagedCertificatesWithoutTheKeeperAreRefused() {
+        // What the chart renders without the keeper is deploy/overlays/*/static-ca-bundle (DeployManifestsTest).
         Exception self = assertThrows(Exception.class, () -> template(Map.of("caBundleKeeper.enabled", false)));
         assertTrue(self.getMessage().contains("certificates.source self needs caBundleKeeper.enabled"), self.getMessage());
-        Manifests m = template(Map.of("caBundleKeeper.enabled", false, "certificates.source", "script"));
-        assertFalse(m.all().stream().anyMatch(o -> o.getKind().contains("Role")));
-        assertEquals(Boolean.FALSE, m.one(Deployment.class).getSpec().getTemplate().getSpec().getAutomountServiceAccountToken());
-        assertTrue(m.one(NetworkPolicy.class).getSpec().getEgress().isEmpty());
-        assertTrue(m.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
-                .anyMatch(e -> e.getName().equals("WEBHOOK_CA_BUNDLE_KEEP") && e.getValue().equals("false")));
-    }
-
-    /**
-     * Same objects, same fields: Helm's own labels (instance, version, managed-by, chart) are the only difference
-     * allowed, and the Namespace, which `helm install --create-namespace` makes instead of the chart.
-     */
-    private static void assertAgree(Manifests kustomize, Manifests helm, String what) {
-        Map<String, JsonNode> expected = new LinkedHashMap<>(kustomize.byKindAndName());
-        expected.keySet().removeIf(key -> key.startsWith("Namespace/"));
-        Map<String, JsonNode> actual = helm.withoutHelmLabels().byKindAndName();
-        assertEquals(expected.keySet(), actual.keySet(), what + ": the same objects");
-        for (String key : expected.keySet()) {
-            String difference = firstDifference("", expected.get(key), actual.get(key));
-            assertEquals(null, difference, what + ": " + key + " differs at");
-        }
-    }
-
-    /** The JSON pointer of the first place two trees differ, with both values; null when equal. */
-    private static String firstDifference(String path, JsonNode a, JsonNode b) {
-        if (a == null || b == null || a.getNodeType() != b.getNodeType()) {
-            return path + ": " + a + " vs " + b;
-        }
-        if (a.isObject()) {
-            Set<String> names = new java.util.TreeSet<>();
-            a.fieldNames().forEachRemaining(names::add);
-            b.fieldNames().forEachRemaining(names::add);
-            for (String name : names) {
-                String d = firstDifference(path + "/" + name, a.get(name), b.get(name));
-                if (d != null) return d;
-            }
-            return null;
-        }
-        if (a.isArray()) {
-            for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
-                String d = firstDifference(path + "/" + i, a.get(i), b.get(i));
-                if (d != null) return d;
-            }
-            return null;
-        }
-        return a.equals(b) ? null : path + ": " + a + " vs " + b;
     }
 
     @Test

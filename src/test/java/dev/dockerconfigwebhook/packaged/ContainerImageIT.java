@@ -99,7 +99,7 @@ class ContainerImageIT {
         for (Path file : List.of(tls.resolve("tls.crt"), tls.resolve("tls.key"))) {
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         }
-        // Where the variants with a mounted Secret (deploy/components/certificates-from-secret) put it: the directory
+        // Where the variants with a mounted Secret (deploy/overlays/script, cert-manager) put it: the directory
         // of webhook.tls.cert. The default install's pods make their own certificate from the API, which needs a cluster.
         String mountPath = certificateDirectory();
         String javaOpts = DeployedContainer.env().get("JAVA_OPTS") + " -Xshare:on"; // refuse to start without the archive
@@ -313,8 +313,8 @@ class ContainerImageIT {
             app.load(reader);
         }
         String directory = Path.of(app.getProperty("webhook.tls.cert")).getParent().toString();
-        String component = Files.readString(Path.of("deploy/components/certificates-from-secret/kustomization.yaml"));
-        assertTrue(component.contains("mountPath: " + directory + ","), "the component mounts the Secret there");
+        String script = Files.readString(Path.of("deploy/overlays/script/manifests.yaml"));
+        assertTrue(script.contains("- name: tls\n              mountPath: " + directory + "\n"), "the variant mounts the Secret there");
         return directory;
     }
 }
