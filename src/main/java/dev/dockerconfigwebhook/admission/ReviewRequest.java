@@ -12,8 +12,8 @@ public record ReviewRequest(String uid, String operation, String namespace, Stri
         SecretObject secret) {
 
     /**
-     * A Secret's type and the base64 values of its two pull-secret data keys, as views of the request body
-     * (no copy): the only data a decision reads.
+     * A Secret's type and the base64 values of its two pull-secret data keys (their UTF-8 bytes, copied out of the
+     * request body by the reader): the only data a decision reads.
      */
     public record SecretObject(String type, ByteBuffer dockerConfigJson, ByteBuffer dockercfg) {
         public ByteBuffer data(String key) {

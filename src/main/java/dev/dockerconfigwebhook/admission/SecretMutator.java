@@ -31,7 +31,11 @@ public final class SecretMutator {
         this.fixer = new PullSecretFixer(strict, Findings.MAX_WARNINGS);
     }
 
-    /** Decides one review that {@link AdmissionReviewReader} accepted, and logs one line for it. */
+    /**
+     * Decides one review that {@link AdmissionReviewReader} accepted, and logs one line for it: at INFO when it changed
+     * or refused something (patched, warned, denied), at DEBUG when it was allowed as it came (as Gatekeeper logs
+     * decisions only with --log-denies); every review is counted in webhook_reviews_total either way.
+     */
     public Decision mutate(ReviewRequest request) {
         String operation = request.operation();
         if (!("CREATE".equals(operation) || "UPDATE".equals(operation)) || request.secret() == null) {
@@ -59,12 +63,14 @@ public final class SecretMutator {
 
     /** Names and registries only, each escaped and capped: never data, annotations or anything else from the object. */
     private static Decision logged(ReviewRequest request, Decision decision, Findings findings) {
+        Logger.Level level = decision.outcome() == Outcome.UNCHANGED ? Logger.Level.DEBUG : Logger.Level.INFO;
+        if (!LOG.isEnabled(level)) return decision;
         int fixed = decision.fixedRegistries();
         String shown = fixed == 0 ? "[]" : findings.fixedRegistries(MAX_LOGGED_REGISTRIES).stream()
                 .map(LogText::safe).toList()
                 + (fixed > MAX_LOGGED_REGISTRIES ? " and " + (fixed - MAX_LOGGED_REGISTRIES) + " more" : "");
         // Concatenation, not printf: this runs for every review.
-        LOG.info("review uid=" + LogText.safe(request.uid()) + " operation=" + LogText.safe(request.operation())
+        LOG.log(level, "review uid=" + LogText.safe(request.uid()) + " operation=" + LogText.safe(request.operation())
                 + " namespace=" + LogText.safe(request.namespace()) + " name=" + LogText.safe(request.name())
                 + " dryRun=" + request.dryRun() + " outcome=" + decision.outcome().label()
                 + " registriesFixed=" + shown + " warnings=" + (findings == null ? 0 : findings.count()));

@@ -9,7 +9,8 @@ import dev.dockerconfigwebhook.certificates.CertificatePlan.WriteCaBundle;
 import dev.dockerconfigwebhook.certificates.CertificatePlan.WriteCaSecret;
 import dev.dockerconfigwebhook.certificates.CertificatePlan.WriteTlsSecret;
 import dev.dockerconfigwebhook.observability.LogText;
-import dev.dockerconfigwebhook.tls.CertificateSource;
+import dev.dockerconfigwebhook.config.WebhookConfig;
+import dev.dockerconfigwebhook.config.WebhookConfig.Source;
 import dev.dockerconfigwebhook.tls.ServingCertificate;
 import dev.dockerconfigwebhook.tls.ServingCertificate.Trust;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -25,7 +26,6 @@ import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
@@ -83,7 +83,7 @@ public class CertificateReconciler {
     private final Vertx vertx;
     private final ServingCertificate serving;
     private final Instance<KubernetesClient> clients;
-    private final CertificateSource source;
+    private final Source source;
     private final boolean keepCaBundle;
     private final String configurationName;
     /** Null unless {@code webhook.certificates.source=self}. */
@@ -101,29 +101,19 @@ public class CertificateReconciler {
     private volatile String lastProblem = "";
 
     public CertificateReconciler(Vertx vertx, ServingCertificate serving, Instance<KubernetesClient> clients,
-            @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") CertificateSource source,
-            @ConfigProperty(name = "webhook.ca-bundle.keep", defaultValue = "true") boolean keepCaBundle,
-            @ConfigProperty(name = "webhook.ca-bundle.configuration", defaultValue = "dockerconfig-webhook") String configurationName,
-            @ConfigProperty(name = "webhook.certificates.namespace") Optional<String> namespace,
-            @ConfigProperty(name = "webhook.certificates.service", defaultValue = "dockerconfig-webhook") String service,
-            @ConfigProperty(name = "webhook.certificates.secret", defaultValue = "dockerconfig-webhook-tls") String secretName,
-            @ConfigProperty(name = "webhook.certificates.ca-secret", defaultValue = "dockerconfig-webhook-ca") String caSecretName,
-            @ConfigProperty(name = "webhook.certificates.labels") Optional<String> labels,
-            @ConfigProperty(name = "webhook.certificates.lifetime", defaultValue = "90d") Duration lifetime,
-            @ConfigProperty(name = "webhook.certificates.ca-lifetime", defaultValue = "1095d") Duration caLifetime,
-            @ConfigProperty(name = "webhook.certificates.overlap", defaultValue = "1h") Duration overlap,
-            @ConfigProperty(name = "webhook.certificates.check-period", defaultValue = "10s") Duration period) {
+            WebhookConfig config) {
+        WebhookConfig.Certificates certificates = config.certificates();
         this.vertx = vertx;
         this.serving = serving;
         this.clients = clients;
-        this.source = source;
-        this.keepCaBundle = keepCaBundle;
-        this.configurationName = configurationName;
-        this.secretName = secretName;
-        this.caSecretName = caSecretName;
-        this.labels = parseLabels(labels.orElse(""));
-        this.period = period;
-        if (source != CertificateSource.SELF) {
+        this.source = certificates.source();
+        this.keepCaBundle = config.caBundle().keep();
+        this.configurationName = config.caBundle().configuration();
+        this.secretName = certificates.secret();
+        this.caSecretName = certificates.caSecret();
+        this.labels = parseLabels(certificates.labels().orElse(""));
+        this.period = certificates.checkPeriod();
+        if (source != Source.SELF) {
             this.settings = null;
             return;
         }
@@ -132,12 +122,13 @@ public class CertificateReconciler {
             throw new IllegalStateException("webhook.certificates.source=self needs webhook.ca-bundle.keep=true: the "
                     + "pods serve a certificate only once the caBundle they keep trusts it");
         }
-        String inNamespace = namespace.filter(n -> !n.isBlank()).orElseGet(() -> clients.get().getNamespace());
+        String inNamespace = certificates.namespace().filter(n -> !n.isBlank()).orElseGet(() -> clients.get().getNamespace());
         if (inNamespace == null || inNamespace.isBlank()) {
             throw new IllegalStateException("webhook.certificates.source=self needs the pod's namespace: set "
                     + "webhook.certificates.namespace (the Deployment sets it from the downward API)");
         }
-        this.settings = new CertificatePlan.Settings(service, inNamespace, lifetime, caLifetime, overlap);
+        this.settings = new CertificatePlan.Settings(certificates.service(), inNamespace, certificates.lifetime(),
+                certificates.caLifetime(), certificates.overlap());
     }
 
     void start(@Observes StartupEvent event) {

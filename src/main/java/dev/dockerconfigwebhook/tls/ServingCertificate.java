@@ -7,7 +7,8 @@ import io.vertx.core.net.PemKeyCertOptions;
 import dev.dockerconfigwebhook.observability.LogText;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import dev.dockerconfigwebhook.config.WebhookConfig;
+import dev.dockerconfigwebhook.config.WebhookConfig.Source;
 import org.jboss.logging.Logger;
 
 import javax.net.ssl.KeyManager;
@@ -82,21 +83,21 @@ public class ServingCertificate {
 
     /** Files: {@code ca.crt} next to the certificate file, as in a mounted Secret. */
     ServingCertificate(Vertx vertx, String cert, String key) {
-        this(vertx, cert, key, Path.of(cert).resolveSibling("ca.crt").toString(), CertificateSource.FILES);
+        this(vertx, cert, key, Path.of(cert).resolveSibling("ca.crt").toString(), Source.FILES);
     }
 
     @Inject
-    public ServingCertificate(Vertx vertx,
-            @ConfigProperty(name = "webhook.tls.cert") String cert,
-            @ConfigProperty(name = "webhook.tls.key") String key,
-            @ConfigProperty(name = "webhook.tls.ca", defaultValue = "/etc/webhook/tls/ca.crt") String ca,
-            @ConfigProperty(name = "webhook.certificates.source", defaultValue = "files") CertificateSource source) {
+    public ServingCertificate(Vertx vertx, WebhookConfig config) {
+        this(vertx, config.tls().cert(), config.tls().key(), config.tls().ca(), config.certificates().source());
+    }
+
+    private ServingCertificate(Vertx vertx, String cert, String key, String ca, Source source) {
         this.vertx = vertx;
         this.cert = Path.of(cert);
         this.key = Path.of(key);
         this.ca = Path.of(ca);
         this.keyManager = new ReloadingKeyManager(null);
-        if (source == CertificateSource.SELF) {
+        if (source == Source.SELF) {
             this.problem = "waiting for the first self-managed certificate (webhook.certificates.source=self)";
             return;
         }

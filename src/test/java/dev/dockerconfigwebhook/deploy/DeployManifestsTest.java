@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.deploy;
 
+import dev.dockerconfigwebhook.testing.WebhookSettings;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -221,10 +222,9 @@ class DeployManifestsTest {
         assertEquals(secretName, tlsVolume.getSecret().getSecretName());
         assertEquals(Boolean.TRUE, tlsVolume.getSecret().getOptional(), "without the Secret the pod runs, not ready, and says why");
         assertFalse(m.all().stream().anyMatch(o -> o instanceof Role), "no access to Secrets");
-        Properties app = applicationProperties();
-        assertEquals("/etc/webhook/tls/tls.crt", app.getProperty("webhook.tls.cert"));
-        assertEquals("/etc/webhook/tls/tls.key", app.getProperty("webhook.tls.key"));
-        assertEquals("/etc/webhook/tls/ca.crt", app.getProperty("webhook.tls.ca"));
+        assertEquals("/etc/webhook/tls/tls.crt", WebhookSettings.defaultOf("webhook.tls.cert"));
+        assertEquals("/etc/webhook/tls/tls.key", WebhookSettings.defaultOf("webhook.tls.key"));
+        assertEquals("/etc/webhook/tls/ca.crt", WebhookSettings.defaultOf("webhook.tls.ca"));
     }
 
     @Test
@@ -266,7 +266,7 @@ class DeployManifestsTest {
         String configuration = m.one(MutatingWebhookConfiguration.class).getMetadata().getName();
         assertEquals(List.of(configuration), rule.getResourceNames());
         assertEquals(List.of("get", "update"), rule.getVerbs());
-        assertEquals(configuration, applicationProperties().getProperty("webhook.ca-bundle.configuration"));
+        assertEquals(configuration, WebhookSettings.defaultOf("webhook.ca-bundle.configuration"));
         ClusterRoleBinding binding = m.one(ClusterRoleBinding.class);
         assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
         ServiceAccount account = m.one(ServiceAccount.class);

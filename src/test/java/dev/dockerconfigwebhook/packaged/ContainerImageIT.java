@@ -308,11 +308,7 @@ class ContainerImageIT {
     }
 
     private static String certificateDirectory() throws java.io.IOException {
-        java.util.Properties app = new java.util.Properties();
-        try (var reader = Files.newBufferedReader(Path.of("src/main/resources/application.properties"))) {
-            app.load(reader);
-        }
-        String directory = Path.of(app.getProperty("webhook.tls.cert")).getParent().toString();
+        String directory = Path.of(dev.dockerconfigwebhook.testing.WebhookSettings.defaultOf("webhook.tls.cert")).getParent().toString();
         String script = Files.readString(Path.of("deploy/overlays/script/manifests.yaml"));
         assertTrue(script.contains("- name: tls\n              mountPath: " + directory + "\n"), "the variant mounts the Secret there");
         return directory;

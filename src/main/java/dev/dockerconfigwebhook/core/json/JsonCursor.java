@@ -1,7 +1,6 @@
 package dev.dockerconfigwebhook.core.json;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -43,16 +42,8 @@ public final class JsonCursor {
 
     /** Thrown for anything that is not a single valid JSON value; the message names a position, never content. */
     public static final class MalformedJsonException extends Exception {
-        private final int offset;
-
         MalformedJsonException(String reason, int offset) {
             super(reason + " at byte " + offset, null, false, false);
-            this.offset = offset;
-        }
-
-        /** The offset of the byte where the document stopped being valid JSON. */
-        public int offset() {
-            return offset;
         }
     }
 
@@ -185,16 +176,6 @@ public final class JsonCursor {
         return unescape(start).bytes();
     }
 
-    /** Whether the current member's key is exactly {@code ascii} as written (no escapes), without allocating. */
-    public boolean memberKeyIs(String ascii) {
-        int length = keyEnd - keyStart - 2;
-        if (!keyPlain || length != ascii.length()) return false;
-        for (int i = 0; i < length; i++) {
-            if (in[keyStart + 1 + i] != ascii.charAt(i)) return false;
-        }
-        return true;
-    }
-
     /** Whether the current member's key is written as plain ASCII (no escapes), so it can be compared in place. */
     public boolean memberKeyIsPlainAscii() {
         return keyPlain && isAscii(keyStart + 1, keyEnd - 1);
@@ -217,27 +198,6 @@ public final class JsonCursor {
         Text text = unescape(start);
         afterValue();
         return text;
-    }
-
-    /**
-     * Reads the string at the cursor as bytes without copying when it has no escapes (a view of the document);
-     * with escapes, a buffer over its unescaped text.
-     */
-    public ByteBuffer readStringBytes() throws MalformedJsonException {
-        if (peek() != Kind.STRING) throw error("expected a string");
-        int start = pos;
-        ByteBuffer bytes = skipString() ? ByteBuffer.wrap(in, start + 1, pos - start - 2).slice()
-                : ByteBuffer.wrap(unescape(start).bytes());
-        afterValue();
-        return bytes;
-    }
-
-    /** Reads {@code true} or {@code false}. */
-    public boolean readBoolean() throws MalformedJsonException {
-        Kind kind = peek();
-        if (kind != Kind.TRUE && kind != Kind.FALSE) throw error("expected a boolean");
-        skipValue();
-        return kind == Kind.TRUE;
     }
 
     /** Validates and skips the value at the cursor, however deep, without allocating. */
@@ -303,19 +263,6 @@ public final class JsonCursor {
         skipWhitespace();
         if (depth != 0) throw error("unexpected end of input");
         if (pos != limit) throw error("unexpected data after the top-level value");
-    }
-
-    /** The 1-based line and column of {@code offset}, for messages about a document a person wrote. */
-    public static String lineAndColumn(byte[] document, int offset) {
-        int line = 1;
-        int lineStart = 0;
-        for (int i = 0; i < Math.min(offset, document.length); i++) {
-            if (document[i] == '\n') {
-                line++;
-                lineStart = i + 1;
-            }
-        }
-        return "line " + line + ", column " + (offset - lineStart + 1);
     }
 
     private void memberName() throws MalformedJsonException {

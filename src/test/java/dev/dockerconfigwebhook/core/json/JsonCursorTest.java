@@ -65,7 +65,6 @@ class JsonCursorTest {
     void refusesMalformedInputWithReasonAndOffset(String json, String reason, int offset) {
         JsonCursor.MalformedJsonException e = assertThrows(JsonCursor.MalformedJsonException.class, () -> validate(json));
         assertEquals(reason + " at byte " + offset, e.getMessage());
-        assertEquals(offset, e.offset());
     }
 
     static Stream<String> wellFormed() {
@@ -122,8 +121,8 @@ class JsonCursorTest {
         JsonCursor cursor = new JsonCursor(in);
         cursor.beginObject();
         assertTrue(cursor.nextMember());
-        assertTrue(cursor.memberKeyIs("k"));
         assertTrue(cursor.memberKeyIsPlainAscii());
+        assertArrayEquals("k".getBytes(StandardCharsets.UTF_8), cursor.memberKey());
         JsonCursor.Text text = cursor.readString();
         assertEquals(7, text.start());
         assertEquals(in.length - 2, text.end());
@@ -149,13 +148,7 @@ class JsonCursorTest {
         JsonCursor cursor = new JsonCursor("{\"\\u0061uth\":1}".getBytes(StandardCharsets.UTF_8));
         cursor.beginObject();
         assertTrue(cursor.nextMember());
-        assertFalse(cursor.memberKeyIs("auth"), "compared as written");
+        assertFalse(cursor.memberKeyIsPlainAscii(), "compared as written");
         assertArrayEquals("auth".getBytes(StandardCharsets.UTF_8), cursor.memberKey());
-    }
-
-    @Test
-    void lineAndColumnForMessages() {
-        byte[] doc = "{\n  \"a\": x\n}".getBytes(StandardCharsets.UTF_8);
-        assertEquals("line 2, column 8", JsonCursor.lineAndColumn(doc, 9));
     }
 }

@@ -1,10 +1,10 @@
-package dev.dockerconfigwebhook.http;
+package dev.dockerconfigwebhook.endpoint;
 
-import dev.dockerconfigwebhook.admission.MutateResource;
+import dev.dockerconfigwebhook.config.WebhookConfig;
 import dev.dockerconfigwebhook.observability.Outcome;
 import dev.dockerconfigwebhook.observability.ReviewMetrics;
 import dev.dockerconfigwebhook.observability.Throttled;
-import io.quarkus.runtime.configuration.MemorySize;
+import io.quarkus.vertx.http.runtime.VertxHttpConfig;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -15,7 +15,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -78,13 +77,12 @@ public class AdmissionGate {
     private final Throttled cutLog = new Throttled(LOG, Logger.Level.INFO, 10, TimeUnit.SECONDS);
     private final Throttled refusedLog = new Throttled(LOG, Logger.Level.INFO, 10, TimeUnit.SECONDS);
 
-    public AdmissionGate(Vertx vertx, ReviewMetrics metrics,
-            @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody,
-            @ConfigProperty(name = "webhook.review.deadline", defaultValue = "10s") Duration deadline) {
+    public AdmissionGate(Vertx vertx, ReviewMetrics metrics, VertxHttpConfig http, WebhookConfig config) {
         this.vertx = vertx;
         this.metrics = metrics;
-        this.maxBodyBytes = maxBody.asLongValue();
-        this.deadlineMillis = deadline.toMillis();
+        this.maxBodyBytes = http.limits().maxBodySize().orElseThrow(() -> new IllegalStateException(
+                "quarkus.http.limits.max-body-size must be set: the gate refuses larger reviews by it")).asLongValue();
+        this.deadlineMillis = config.review().deadline().toMillis();
         long budget = (long) (Runtime.getRuntime().maxMemory() * BUDGET_SHARE_OF_HEAP);
         long smallShare = (long) (budget * SMALL_SHARE_OF_BUDGET);
         this.small = new MemoryBudget("small", smallShare, STALL_AFTER, MAX_WAITING, System::nanoTime);
@@ -99,7 +97,7 @@ public class AdmissionGate {
         router.post("/mutate").order(ROUTE_ORDER).handler(this::admit);
         LOG.infof("memory budget for reviews in flight: %d KiB for reviews up to %d KiB, %d KiB for larger ones; "
                 + "bodies up to %d KiB; review deadline %d s", small.capacity() / 1024,
-                MutateResource.SMALL_BODY_BYTES / 1024, large.capacity() / 1024, maxBodyBytes / 1024, deadlineMillis / 1000);
+                AdmittedReview.SMALL_BODY_BYTES / 1024, large.capacity() / 1024, maxBodyBytes / 1024, deadlineMillis / 1000);
     }
 
     /**
@@ -121,7 +119,6 @@ public class AdmissionGate {
 
     private void admit(RoutingContext ctx) {
         long startedAt = System.nanoTime();
-        ctx.put(MutateResource.STARTED_AT, startedAt);
         HttpServerRequest request = ctx.request();
         long declared;
         try {
@@ -143,9 +140,10 @@ public class AdmissionGate {
             refuse(ctx, 413, Outcome.BAD_REQUEST, "request body is larger than " + describe(maxBodyBytes));
             return;
         }
-        ctx.put(MutateResource.BODY_BYTES, declared);
+        AdmittedReview admitted = new AdmittedReview(startedAt, declared);
+        admitted.attachTo(ctx);
         request.pause();
-        new Exchange(ctx, declared, startedAt).start();
+        new Exchange(ctx, admitted).start();
     }
 
     /**
@@ -194,6 +192,7 @@ public class AdmissionGate {
         private final RoutingContext ctx;
         private final HttpServerRequest request;
         private final long declared;
+        private final boolean inSmallLane;
         private final boolean http2;
         private final Context context = vertx.getOrCreateContext();
         private final long deadlineTimer;
@@ -203,10 +202,12 @@ public class AdmissionGate {
         private boolean proceeded;
         private boolean finished;
 
-        Exchange(RoutingContext ctx, long declared, long startedAt) {
+        Exchange(RoutingContext ctx, AdmittedReview admitted) {
             this.ctx = ctx;
             this.request = ctx.request();
-            this.declared = declared;
+            this.declared = admitted.bodyBytes();
+            this.inSmallLane = admitted.small();
+            long startedAt = admitted.startedAtNanos();
             this.http2 = request.version() == HttpVersion.HTTP_2;
             long remaining = deadlineMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
             this.deadlineTimer = vertx.setTimer(Math.max(1, remaining), timer -> atDeadline());
@@ -226,7 +227,7 @@ public class AdmissionGate {
                     if (response.closed()) finish();
                 }
             });
-            MemoryBudget lane = declared <= MutateResource.SMALL_BODY_BYTES ? small : large;
+            MemoryBudget lane = inSmallLane ? small : large;
             reservation = lane.reserve(client(request), RequestCost.of(declared), this::waitingOnClient,
                     granted -> context.runOnContext(v -> granted()),
                     evicted -> context.runOnContext(v -> evicted(lane)));

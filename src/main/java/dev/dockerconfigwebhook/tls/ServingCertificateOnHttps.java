@@ -1,6 +1,5 @@
-package dev.dockerconfigwebhook.http;
+package dev.dockerconfigwebhook.tls;
 
-import dev.dockerconfigwebhook.tls.ServingCertificate;
 import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
 import io.vertx.core.http.HttpServerOptions;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,4 +1,4 @@
-package dev.dockerconfigwebhook.admission;
+package dev.dockerconfigwebhook.endpoint;
 
 import dev.dockerconfigwebhook.testing.Webhook;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package dev.dockerconfigwebhook.http;
+package dev.dockerconfigwebhook.endpoint;
 
 import dev.dockerconfigwebhook.core.PullSecretFixer;
 

@@ -1,4 +1,4 @@
-package dev.dockerconfigwebhook.admission;
+package dev.dockerconfigwebhook.tls;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 

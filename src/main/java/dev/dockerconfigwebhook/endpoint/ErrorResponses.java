@@ -1,4 +1,4 @@
-package dev.dockerconfigwebhook.http;
+package dev.dockerconfigwebhook.endpoint;
 
 import dev.dockerconfigwebhook.admission.BadReviewException;
 import dev.dockerconfigwebhook.observability.Outcome;

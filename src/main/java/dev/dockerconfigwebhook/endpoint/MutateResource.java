@@ -1,5 +1,10 @@
-package dev.dockerconfigwebhook.admission;
+package dev.dockerconfigwebhook.endpoint;
 
+import dev.dockerconfigwebhook.admission.AdmissionReviewReader;
+import dev.dockerconfigwebhook.admission.AdmissionReviewWriter;
+import dev.dockerconfigwebhook.admission.BadReviewException;
+import dev.dockerconfigwebhook.admission.SecretMutator;
+import dev.dockerconfigwebhook.config.WebhookConfig;
 import dev.dockerconfigwebhook.observability.ReviewMetrics;
 import io.netty.buffer.Unpooled;
 import io.smallrye.common.annotation.NonBlocking;
@@ -12,33 +17,24 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.InputStream;
 
 /**
- * {@code POST /mutate}: an AdmissionReview in, the answering AdmissionReview out. The body has passed the memory gate
- * (http/AdmissionGate) before this runs, and Quarkus REST has read it whole ({@code quarkus.rest.input-buffer-size} is
+ * {@code POST /mutate}: an AdmissionReview in, the answering AdmissionReview out. The body has passed
+ * {@link AdmissionGate} before this runs, and Quarkus REST has read it whole ({@code quarkus.rest.input-buffer-size} is
  * the body limit). A small review (an ordinary pull secret is a few KiB) is decided right here on its event loop, in a
  * fraction of a millisecond; a large one on a worker thread, so that a 1 MiB document never holds up the event loop's
- * other connections. Errors are answered by http/ErrorResponses.
+ * other connections. Errors are answered by {@link ErrorResponses}.
  */
 @Path("/mutate")
 public class MutateResource {
 
-    /** Where the gate records when a review's headers arrived, for the duration metric. */
-    public static final String STARTED_AT = "dockerconfig-webhook.started-at";
-    /** Where the gate records the body's length, from the Content-Length it checked. */
-    public static final String BODY_BYTES = "dockerconfig-webhook.body-bytes";
-    /** Bodies up to this size are decided on the event loop. */
-    public static final long SMALL_BODY_BYTES = 64 * 1024;
-
     private final SecretMutator mutator;
     private final ReviewMetrics metrics;
 
-    public MutateResource(ReviewMetrics metrics,
-            @ConfigProperty(name = "webhook.strict", defaultValue = "false") boolean strict) {
-        this.mutator = new SecretMutator(strict);
+    public MutateResource(ReviewMetrics metrics, WebhookConfig config) {
+        this.mutator = new SecretMutator(config.strict());
         this.metrics = metrics;
     }
 
@@ -47,10 +43,9 @@ public class MutateResource {
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
     public Uni<Buffer> mutate(InputStream body, RoutingContext route) {
-        long startedAt = route.get(STARTED_AT);
-        long bodyBytes = route.get(BODY_BYTES);
-        Uni<Buffer> answer = Uni.createFrom().item(() -> decide(body, startedAt));
-        return bodyBytes <= SMALL_BODY_BYTES ? answer : answer.runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        AdmittedReview admitted = AdmittedReview.of(route);
+        Uni<Buffer> answer = Uni.createFrom().item(() -> decide(body, admitted.startedAtNanos()));
+        return admitted.small() ? answer : answer.runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
     private Buffer decide(InputStream body, long started) {

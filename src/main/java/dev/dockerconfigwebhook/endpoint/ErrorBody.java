@@ -1,4 +1,4 @@
-package dev.dockerconfigwebhook.http;
+package dev.dockerconfigwebhook.endpoint;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.buffer.Buffer;
