@@ -75,11 +75,17 @@ start_java; wait_for $JAVA_PORT
 "$work/go-webhook" "$work/tls.crt" "$work/tls.key" "127.0.0.1:$GO_PORT" >"$work/go.log" 2>&1 &
 go_pid=$!; pids+=("$go_pid"); wait_for $GO_PORT
 
-# Both must give a correct answer before they are timed.
+# Both must give a correct answer before they are timed: allowed, and both patching or neither (the default fixture
+# needs a patch; FIXTURE=src/test/resources/admission/create-kubectl-create-docker-registry.json is allowed unchanged).
+patches=()
 for port in $JAVA_PORT $GO_PORT; do
-  curl -s --cacert "$work/tls.crt" -H 'Content-Type: application/json' --data-binary @"$FIXTURE" \
-    "https://localhost:$port/mutate" | grep -q '"patchType":"JSONPatch"' || { echo "port $port gave no patch" >&2; exit 1; }
+  answer=$(curl -s --cacert "$work/tls.crt" -H 'Content-Type: application/json' --data-binary @"$FIXTURE" \
+    "https://localhost:$port/mutate")
+  grep -q '"allowed":true' <<<"$answer" || { echo "port $port did not allow the review" >&2; exit 1; }
+  patches+=("$(grep -c '"patchType":"JSONPatch"' <<<"$answer" || true)")
 done
+[ "${patches[0]}" = "${patches[1]}" ] || { echo "the peers disagree on whether $FIXTURE needs a patch" >&2; exit 1; }
+echo "# answer: $([ "${patches[0]}" = 1 ] && echo "a patch" || echo "allowed unchanged"), from both"
 
 # RSS of the Java process, sampled every 0.5 s while load runs.
 rss_samples="$work/rss"

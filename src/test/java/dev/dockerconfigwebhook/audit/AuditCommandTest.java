@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.audit;
 
+import dev.dockerconfigwebhook.testing.TestLog;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -236,9 +237,7 @@ class AuditCommandTest {
     }
 
     private void assertNoCredentials(Run run) {
-        for (String credential : CREDENTIALS) {
-            assertFalse(run.out().contains(credential) || run.err().contains(credential), "no credential in the output");
-        }
+        TestLog.assertNoneOf(CREDENTIALS, run.out() + run.err(), "the audit's output");
     }
 
     void create(String namespace, String name, String type, String key, String document, Map<String, String> labels) {

@@ -57,13 +57,7 @@ class CaBundleHealingIT {
                 "WEBHOOK_TLS_KEY", Path.of("target/certificates/dev.key").toAbsolutePath().toString(),
                 "WEBHOOK_TLS_CA", DEV_CERT.toString(), // the dev certificate is self-signed: it is its own CA
                 "WEBHOOK_CA_BUNDLE_CONFIGURATION", CONFIG, "WEBHOOK_CERTIFICATES_CHECK_PERIOD", "1s"));
-        assertEquals(0, api.kubectlWithInput("""
-                apiVersion: v1
-                kind: Namespace
-                metadata:
-                  name: %s
-                  labels: {dockerconfig-webhook-it: heal}
-                """.formatted(NAMESPACE), "apply", "-f", "-").exit());
+        api.namespace(NAMESPACE);
     }
 
     @AfterAll
@@ -115,19 +109,11 @@ class CaBundleHealingIT {
         api.kubectl("delete", "mutatingwebhookconfiguration", CONFIG, "--ignore-not-found");
         String bundle = caBundle == null ? ""
                 : "      caBundle: " + Base64.getEncoder().encodeToString(caBundle.getBytes(StandardCharsets.US_ASCII)) + "\n";
-        RealApiServer.Run created = api.kubectlWithInput("""
-                apiVersion: admissionregistration.k8s.io/v1
-                kind: MutatingWebhookConfiguration
-                metadata:
-                  name: %s
-                webhooks:
-                  - name: pullsecrets.dockerconfig-webhook.dev
-                    admissionReviewVersions: ["v1"]
-                    sideEffects: None
+        RealApiServer.Run created = api.createWebhookConfiguration(CONFIG, """
                     failurePolicy: Fail
                     timeoutSeconds: 5
                     namespaceSelector:
-                      matchLabels: {dockerconfig-webhook-it: heal}
+                      matchLabels: {kubernetes.io/metadata.name: %s}
                     rules:
                       - apiGroups: [""]
                         apiVersions: ["v1"]
@@ -135,7 +121,7 @@ class CaBundleHealingIT {
                         operations: ["CREATE", "UPDATE"]
                     clientConfig:
                       url: https://localhost:%d/mutate
-                %s""".formatted(CONFIG, port, bundle), "create", "-f", "-");
+                %s""".formatted(NAMESPACE, port, bundle));
         assertEquals(0, created.exit(), created.output());
     }
 

@@ -205,18 +205,10 @@ class CertificatesScriptIT {
         RealApiServer.Run ns = api.kubectl("create", "namespace", namespace);
         assertEquals(0, ns.exit(), ns.output());
         String webhook = namespace + "-hook";
-        RealApiServer.Run config = api.kubectlWithInput("""
-                apiVersion: admissionregistration.k8s.io/v1
-                kind: MutatingWebhookConfiguration
-                metadata:
-                  name: %s
-                webhooks:
-                  - name: pullsecrets.dockerconfig-webhook.dev
-                    admissionReviewVersions: ["v1"]
-                    sideEffects: None
+        RealApiServer.Run config = api.createWebhookConfiguration(webhook, """
                     clientConfig:
                       url: https://127.0.0.1:1/mutate
-                """.formatted(webhook), "create", "-f", "-");
+                """);
         assertEquals(0, config.exit(), config.output());
         return new Cluster(namespace, webhook, tmp);
     }

@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook.packaged;
 
+import dev.dockerconfigwebhook.testing.TestLog;
 import dev.dockerconfigwebhook.testing.Expectation;
 import dev.dockerconfigwebhook.testing.Fixtures;
 import dev.dockerconfigwebhook.testing.TestTls;
@@ -65,9 +66,7 @@ class PackagedJarIT {
 
         String log = Files.readString(LOG);
         assertTrue(log.contains("Listening on: https://0.0.0.0:8443."), "HTTPS on the default port, and nothing else");
-        for (String credential : Fixtures.credentialValues()) {
-            assertFalse(log.contains(credential), "no credential value in the packaged webhook's log");
-        }
+        TestLog.assertNoCredential(log, "the packaged webhook's log");
     }
 
     /**

@@ -125,6 +125,23 @@ public final class RealApiServer {
         if (created.exit() != 0) throw new AssertionError("namespace " + name + ": " + created.output());
     }
 
+    /**
+     * Creates MutatingWebhookConfiguration {@code name} with one webhook (name pullsecrets.dockerconfig-webhook.dev,
+     * review version v1, no side effects) whose further fields are {@code fields}: YAML indented by four spaces.
+     */
+    public Run createWebhookConfiguration(String name, String fields) {
+        return kubectlWithInput("""
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: MutatingWebhookConfiguration
+                metadata:
+                  name: %s
+                webhooks:
+                  - name: pullsecrets.dockerconfig-webhook.dev
+                    admissionReviewVersions: ["v1"]
+                    sideEffects: None
+                %s""".formatted(name, fields), "create", "-f", "-");
+    }
+
     public Run kubectl(String... args) {
         return kubectlWithInput(null, args);
     }
