@@ -74,10 +74,19 @@ app.kubernetes.io/component: webhook
 {{- end }}
 
 {{- define "dcw.image" -}}
+{{- $repository := required "image.repository is required: set it to the repository you pushed the image to, e.g. --set image.repository=registry.example/team/dockerconfig-webhook (docs/install.md, \"Build and push the image\")" .Values.image.repository }}
 {{- if .Values.image.digest }}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
 {{- else }}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* image.pullPolicy, or IfNotPresent for a release tag or a digest and Always for a -SNAPSHOT tag (values.yaml). */}}
+{{- define "dcw.pullPolicy" -}}
+{{- if .Values.image.pullPolicy }}{{ .Values.image.pullPolicy }}
+{{- else if and (not .Values.image.digest) (hasSuffix "-SNAPSHOT" (default .Chart.AppVersion .Values.image.tag)) }}Always
+{{- else }}IfNotPresent
 {{- end }}
 {{- end }}
 

@@ -105,7 +105,8 @@ class CertificateTrustIT {
         }
         assertEquals(30, RELEASE.length());
         String rendered = new Helm(Path.of("deploy/helm/dockerconfig-webhook")).template().withName(RELEASE)
-                .withNamespace(NAMESPACE).withKubeVersion("1.30.0").set("podDisruptionBudget.enabled", false)
+                .withNamespace(NAMESPACE).withKubeVersion("1.30.0").set("image.repository", "registry.example/dcw")
+                .set("podDisruptionBudget.enabled", false)
                 .set("serviceAccountPolicy.enabled", false).call();
         StringBuilder all = new StringBuilder();
         for (String document : rendered.split("(?m)^---\\s*$")) {

@@ -149,7 +149,7 @@ class HelmChartOnRealApiServerIT {
 
     private static Release install(String name, String namespace, Map<String, Object> values) throws Exception {
         var template = new Helm(Path.of("deploy/helm/dockerconfig-webhook")).template().withName(name)
-                .withNamespace(namespace).withKubeVersion("1.30.0");
+                .withNamespace(namespace).withKubeVersion("1.30.0").set("image.repository", "registry.example/dcw");
         values.forEach(template::set);
         String rendered = template.call();
         int port = PackagedWebhook.freePort();

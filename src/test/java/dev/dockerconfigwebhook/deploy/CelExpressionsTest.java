@@ -51,7 +51,8 @@ class CelExpressionsTest {
             .addLibraries(CelExtensions.optional()).build();
 
     private static final Manifests CHART = Manifests.of(new Helm(Path.of("deploy/helm/dockerconfig-webhook")).template()
-            .withName("acme").withNamespace("infra").withKubeVersion("1.30.0").call());
+            .withName("acme").withNamespace("infra").withKubeVersion("1.30.0")
+            .set("image.repository", "registry.example/dcw").call());
     private static final MutatingWebhookConfiguration CONFIGURATION = CHART.one(MutatingWebhookConfiguration.class);
     private static final Map<String, Object> POLICY = asMap(CHART.named("ValidatingAdmissionPolicy",
             "acme-dockerconfig-webhook-service-account"));

@@ -147,7 +147,7 @@ class DeployManifestsTest {
     void deploymentIsHighlyAvailableAndHardened() throws Exception {
         Manifests m = Manifests.render("deploy");
         assertDeploymentIsHighlyAvailableAndHardened(m);
-        assertEquals("dockerconfig-webhook:0.1.0", m.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers()
+        assertEquals("dockerconfig-webhook:0.2.0", m.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers()
                 .get(0).getImage(), "the placeholder deploy/settings replaces");
     }
 
@@ -313,7 +313,7 @@ class DeployManifestsTest {
         Path settings = copy.resolve("settings/settings.yaml");
         String text = Files.readString(settings);
         Files.writeString(settings, text
-                .replace("  image: dockerconfig-webhook:0.1.0", "  image: registry.example/team/dcw:1.2.3")
+                .replace("  image: dockerconfig-webhook:0.2.0", "  image: registry.example/team/dcw:1.2.3")
                 .replace("  namespace: dockerconfig-webhook", "  namespace: infra-pull"));
         for (String entry : ENTRY_POINTS) {
             Manifests m = Manifests.render(copy.resolve(entry).toString());
@@ -362,7 +362,7 @@ class DeployManifestsTest {
         for (String entry : ENTRY_POINTS) {
             Manifests m = Manifests.render(("deploy/" + entry).replaceAll("/$", ""));
             m.all().stream().flatMap(o -> podSpec(o).stream()).flatMap(p -> p.getContainers().stream())
-                    .forEach(c -> assertEquals("dockerconfig-webhook:0.1.0", c.getImage(), entry));
+                    .forEach(c -> assertEquals("dockerconfig-webhook:0.2.0", c.getImage(), entry));
         }
     }
 

@@ -41,6 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HelmChartTest {
 
     static final Path CHART = Path.of("deploy/helm/dockerconfig-webhook");
+    static final String REPOSITORY = "registry.example/team/dockerconfig-webhook";
     /** The oldest Kubernetes the chart's kubeVersion accepts: what Argo CD or `helm install` would pass for such a cluster. */
     static final String KUBE_VERSION = "1.30.0";
 
@@ -48,9 +49,10 @@ class HelmChartTest {
         return template("dockerconfig-webhook", NS, values);
     }
 
+    /** The chart rendered with {@code values}, and a repository unless they name one (the chart requires it). */
     private static Manifests template(String release, String namespace, Map<String, Object> values) {
         TemplateCommand command = new Helm(CHART).template().withName(release).withNamespace(namespace)
-                .withKubeVersion(KUBE_VERSION);
+                .withKubeVersion(KUBE_VERSION).set("image.repository", REPOSITORY);
         values.forEach(command::set);
         return Manifests.of(command.call());
     }
@@ -60,6 +62,46 @@ class HelmChartTest {
         Exception e = assertThrows(Exception.class, () -> new Helm(CHART).template().withName("old")
                 .withKubeVersion("1.29.9").call());
         assertTrue(e.getMessage().contains("chart requires kubeVersion: >=1.30.0-0"), e.getMessage());
+    }
+
+    @Test
+    void withoutARepositoryTheInstallIsRefusedByNameBeforeAnythingIsRegistered() {
+        // Otherwise the Fail webhook would be registered with pods that cannot pull, and only --wait would time out.
+        Exception e = assertThrows(Exception.class, () -> new Helm(CHART).template().withName("forgot")
+                .withKubeVersion(KUBE_VERSION).call());
+        assertTrue(e.getMessage().contains("image.repository is required: set it to the repository you pushed the "
+                + "image to"), e.getMessage());
+    }
+
+    @Test
+    void theGrafanaDashboardIsAConfigMapForTheSidecarWhenEnabled() throws Exception {
+        assertFalse(template(Map.of()).all().stream().anyMatch(o -> o.getKind().equals("ConfigMap")), "off by default");
+        var dashboard = (io.fabric8.kubernetes.api.model.ConfigMap) template(Map.of("grafanaDashboard.enabled", true))
+                .named("ConfigMap", "dockerconfig-webhook-dashboard");
+        assertEquals("1", dashboard.getMetadata().getLabels().get("grafana_dashboard"), "the sidecar's label");
+        assertEquals(NS, dashboard.getMetadata().getNamespace());
+        assertEquals(Files.readString(CHART.resolve("dashboards/dockerconfig-webhook.json")).strip(),
+                dashboard.getData().get("dockerconfig-webhook.json"), "the dashboard file as it is");
+        var elsewhere = template(Map.of("grafanaDashboard.enabled", true, "grafanaDashboard.namespace", "monitoring"))
+                .named("ConfigMap", "dockerconfig-webhook-dashboard");
+        assertEquals("monitoring", elsewhere.getMetadata().getNamespace(), "where the sidecar watches");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "a release tag never moves,         '',                   '',             IfNotPresent",
+            "a -SNAPSHOT tag moves with builds, 0.3.0-SNAPSHOT,       '',             Always",
+            "a digest never moves,              0.3.0-SNAPSHOT,       sha256:" + "0000000000000000000000000000000000000000000000000000000000000000" + ", IfNotPresent",
+            "an explicit policy wins,           0.3.0-SNAPSHOT,       '',             Never"})
+    void theImagePullPolicyFollowsWhetherTheTagMoves(String name, String tag, String digest, String expected) {
+        Map<String, Object> values = new java.util.HashMap<>(Map.of("image.tag", tag, "image.digest", digest,
+                "audit.mode", "report"));
+        if (expected.equals("Never")) values.put("image.pullPolicy", "Never");
+        Manifests m = template(values);
+        assertEquals(expected, m.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0)
+                .getImagePullPolicy());
+        assertEquals(expected, m.one(io.fabric8.kubernetes.api.model.batch.v1.CronJob.class).getSpec().getJobTemplate()
+                .getSpec().getTemplate().getSpec().getContainers().get(0).getImagePullPolicy(), "the audit too");
     }
 
     @Test
@@ -94,7 +136,7 @@ class HelmChartTest {
             Map<String, String> labels = o.getMetadata().getLabels();
             assertEquals("dockerconfig-webhook", labels.get("app.kubernetes.io/name"), o.getKind());
             assertEquals("pull-fixer", labels.get("app.kubernetes.io/instance"), o.getKind());
-            assertEquals("0.1.0", labels.get("app.kubernetes.io/version"), o.getKind());
+            assertEquals("0.2.0", labels.get("app.kubernetes.io/version"), o.getKind());
             assertEquals("Helm", labels.get("app.kubernetes.io/managed-by"), o.getKind());
             assertEquals("dockerconfig-webhook-0.2.0", labels.get("helm.sh/chart"), o.getKind());
             assertTrue(o.getMetadata().getName().startsWith("pull-fixer-dockerconfig-webhook"), o.getMetadata().getName());
@@ -297,7 +339,7 @@ class HelmChartTest {
     @Test
     void imageDefaultsToTheAppVersionAndADigestPinsIt() {
         String image = template(Map.of()).one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
-        assertEquals("dockerconfig-webhook:0.1.0", image);
+        assertEquals(REPOSITORY + ":0.2.0", image);
         String digest = "sha256:" + "a".repeat(64);
         String pinned = template(Map.of("image.repository", "registry.example/dcw", "image.digest", digest))
                 .one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
@@ -319,7 +361,9 @@ class HelmChartTest {
         Path values = chart.resolve("values.yaml");
         String text = Files.readString(values);
         assertTrue(text.contains("\n  source: self\n"));
-        Files.writeString(values, text.replace("\n  source: self\n", "\n  source: " + source + "\n"));
+        assertTrue(text.contains("\n  repository: \"\"\n"));
+        Files.writeString(values, text.replace("\n  source: self\n", "\n  source: " + source + "\n")
+                .replace("\n  repository: \"\"\n", "\n  repository: " + REPOSITORY + "\n"));
         LintResult lint = new Helm(chart).lint().strict().call();
         assertFalse(lint.isFailed(), String.join("\n", lint.getMessages()));
         Manifests m = Manifests.of(new Helm(chart).template().withName("dockerconfig-webhook").withNamespace(NS)
