@@ -86,6 +86,29 @@ class ReadmeCommandsTest {
     }
 
     @Test
+    void theDocumentedUpgradeChangesOnlyTheImageTagOfTheInstall() throws Exception {
+        String install = command("helm install ", "--set image.repository=");
+        java.util.regex.Matcher documented = java.util.regex.Pattern.compile("helm upgrade RELEASE [^`]*")
+                .matcher(Files.readString(Path.of("docs/install.md")));
+        assertTrue(documented.find(), "docs/install.md documents the upgrade");
+        String upgrade = documented.group().replaceAll("\\s+", " ");
+        assertTrue(upgrade.contains(" --reset-then-reuse-values "), upgrade);
+        Map<String, String> installed = sets(install);
+        Map<String, String> afterwards = new LinkedHashMap<>(installed);
+        afterwards.putAll(sets(upgrade));
+        assertEquals(Map.of("image.tag", "VERSION"), sets(upgrade), "the upgrade sets the new tag only");
+        afterwards.put("image.tag", "9.9.9");
+        String namespace = install.replaceAll(".* --namespace ([^ ]+).*", "$1");
+        Map<String, JsonNode> before = render("dockerconfig-webhook", namespace, installed);
+        Map<String, JsonNode> after = render("dockerconfig-webhook", namespace, afterwards);
+        assertEquals(before.keySet(), after.keySet(), "the same objects");
+        for (String object : before.keySet()) {
+            String expected = before.get(object).toString().replace(":" + installed.get("image.tag") + "\"", ":9.9.9\"");
+            assertEquals(expected, after.get(object).toString(), object + " changed by more than its image tag");
+        }
+    }
+
+    @Test
     void theEmergencyCommandChangesOnlyTheFailurePolicyOfTheInstall() throws Exception {
         String install = command("helm install ", "--set image.repository=");
         String emergency = command("helm upgrade ", "webhook.failurePolicy=Ignore");
