@@ -1,5 +1,6 @@
 package dev.dockerconfigwebhook;
 
+import dev.dockerconfigwebhook.testing.Docs;
 import dev.dockerconfigwebhook.testing.Fixtures;
 import dev.dockerconfigwebhook.testing.TestLog;
 import dev.dockerconfigwebhook.testing.Webhook;
@@ -7,10 +8,12 @@ import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
 import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,5 +46,20 @@ class LogHygieneTest {
         Set<String> credentials = Fixtures.credentialValues();
         assertTrue(credentials.contains("rotated-token") && credentials.contains("hunter2"), "credentials were collected");
         TestLog.assertNoneOf(credentials, log, "the test log");
+
+        // The review line the documentation quotes has the keys of a real one, in the same order.
+        String logged = log.lines().filter(l -> l.contains("review uid=" + marker) && l.contains("outcome=patched"))
+                .findFirst().orElseThrow();
+        logged = logged.substring(logged.indexOf("review uid="));
+        for (String document : List.of("README.md", "docs/behaviour.md", "docs/operations.md")) {
+            String quoted = Docs.quote(document, q -> q.startsWith("review uid=") && q.contains("outcome=patched"));
+            List<String> keys = Docs.keys(logged);
+            List<String> quotedKeys = Docs.keys(quoted);
+            if (quoted.contains(" operation=")) {
+                assertEquals(keys, quotedKeys, document + " quotes `" + quoted + "`; logged: " + logged);
+            } else { // an abbreviated quote ("review uid=… outcome=…"): its keys in the logged order
+                assertEquals(quotedKeys, keys.stream().filter(quotedKeys::contains).toList(), document + ": " + quoted);
+            }
+        }
     }
 }

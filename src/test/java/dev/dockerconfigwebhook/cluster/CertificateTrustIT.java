@@ -2,6 +2,7 @@ package dev.dockerconfigwebhook.cluster;
 
 import com.marcnuri.helm.Helm;
 import dev.dockerconfigwebhook.packaged.PackagedWebhook;
+import dev.dockerconfigwebhook.testing.Docs;
 import dev.dockerconfigwebhook.testing.RealApiServer;
 import dev.dockerconfigwebhook.testing.RequiresRealApiServer;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -261,6 +262,9 @@ class CertificateTrustIT {
                 assertTrue(get("http://localhost:" + MANAGEMENT[i] + "/q/metrics").contains("webhook_ca_bundle_trusted 1.0"));
             }
             assertTrue(Files.readString(LOGS[0]).contains("read caBundle: forbidden"), "one WARN names the cause");
+            for (String part : Docs.fixedParts(Docs.quote("README.md", q -> q.startsWith("certificates: read caBundle")))) {
+                assertTrue(Files.readString(LOGS[0]).contains(part), "README's troubleshooting quotes it: " + part);
+            }
 
             assertEquals(0, api.kubectlWithInput(bindingYaml, "apply", "-f", "-").exit(), "binding given back");
             awaitTrue(Duration.ofSeconds(8), "promoted", () -> next.equals(signingCa().orElse(null))

@@ -76,6 +76,8 @@ class ServingCertificateTest {
         ServingCertificate s = watch();
         assertEquals(Optional.empty(), s.current());
         assertEquals(Optional.of(mounted.resolve("tls.crt") + ": file not found"), s.problem());
+        String quoted = dev.dockerconfigwebhook.testing.Docs.quote("README.md", q -> q.endsWith(": file not found"));
+        assertTrue(s.problem().orElseThrow().endsWith(quoted.substring(quoted.lastIndexOf('/'))), "README quotes " + quoted);
 
         mount("a");
         s.reloadFiles();
@@ -111,6 +113,10 @@ class ServingCertificateTest {
         assertEquals(first, subject(s), "a mismatched pair is never loaded: the previous one keeps serving");
         assertTrue(s.problem().orElseThrow().endsWith("are not a pair (the key does not match the certificate)"),
                 s.problem().toString());
+        for (String part : dev.dockerconfigwebhook.testing.Docs.fixedParts(
+                dev.dockerconfigwebhook.testing.Docs.quote("README.md", q -> q.contains("are not a pair")))) {
+            assertTrue(s.problem().orElseThrow().contains(part), "README's quote: " + part);
+        }
 
         mount("b");
         s.reloadFiles();
