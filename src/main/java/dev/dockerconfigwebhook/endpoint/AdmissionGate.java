@@ -192,7 +192,7 @@ public class AdmissionGate {
         private final RoutingContext ctx;
         private final HttpServerRequest request;
         private final long declared;
-        private final boolean inSmallLane;
+        private final MemoryBudget lane;
         private final boolean http2;
         private final Context context = vertx.getOrCreateContext();
         private final long deadlineTimer;
@@ -206,7 +206,7 @@ public class AdmissionGate {
             this.ctx = ctx;
             this.request = ctx.request();
             this.declared = admitted.bodyBytes();
-            this.inSmallLane = admitted.small();
+            this.lane = admitted.small() ? small : large;
             long startedAt = admitted.startedAtNanos();
             this.http2 = request.version() == HttpVersion.HTTP_2;
             long remaining = deadlineMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
@@ -227,17 +227,16 @@ public class AdmissionGate {
                     if (response.closed()) finish();
                 }
             });
-            MemoryBudget lane = inSmallLane ? small : large;
             reservation = lane.reserve(client(request), RequestCost.of(declared), this::waitingOnClient,
                     granted -> context.runOnContext(v -> granted()),
-                    evicted -> context.runOnContext(v -> evicted(lane)));
+                    evicted -> context.runOnContext(v -> evicted()));
             if (reservation.refused()) {
-                busy(lane);
+                busy();
                 return;
             }
             if (!reservation.granted()) {
                 waitTimer = vertx.setTimer(BUDGET_WAIT.toMillis(), timer -> {
-                    if (reservation.cancel()) busy(lane);
+                    if (reservation.cancel()) busy();
                 });
                 reclaimTimer = vertx.setPeriodic(RECLAIM_EVERY.toMillis(), timer -> lane.reclaim());
             }
@@ -254,10 +253,10 @@ public class AdmissionGate {
         }
 
         /** The budget took the reservation back: refused while waiting, cut when its client stalled. */
-        private void evicted(MemoryBudget lane) {
+        private void evicted() {
             if (finished) return;
             if (!proceeded) {
-                busy(lane);
+                busy();
                 return;
             }
             finish();
@@ -267,7 +266,7 @@ public class AdmissionGate {
             cutNow();
         }
 
-        private void busy(MemoryBudget lane) {
+        private void busy() {
             finish();
             refuse(ctx, 503, Outcome.BUSY, "the webhook's memory budget for reviews in flight is exhausted ("
                     + lane.name() + " reviews, " + lane.waiting() + " waiting); retry");

@@ -76,8 +76,8 @@ public class ServingCertificate {
     /** The content last looked at, loaded or not: each distinct problem is logged once. */
     private volatile byte[] seenDigest;
     private volatile byte[] servedDigest;
-    private volatile X509Certificate served;
-    private volatile Pem servedPem;
+    /** What new connections are served: the PEM as loaded and its certificate. */
+    private volatile CertificateWithKey served;
     private volatile String problem;
     private volatile Trust trust = Trust.unchecked();
 
@@ -111,7 +111,7 @@ public class ServingCertificate {
 
     /** The certificate new connections are served, if any. */
     public Optional<X509Certificate> current() {
-        return Optional.ofNullable(served);
+        return Optional.ofNullable(served).map(CertificateWithKey::certificate);
     }
 
     /** Why the certificate offered is not what is served (missing, unreadable, not PEM, mismatched), if it is not. */
@@ -120,9 +120,8 @@ public class ServingCertificate {
     }
 
     /** The served certificate, its key and its ca.crt as PEM (in memory only), and the certificate parsed. */
-    public synchronized Optional<CertificateWithKey> held() {
-        return servedPem == null || served == null ? Optional.empty()
-                : Optional.of(new CertificateWithKey(servedPem.cert(), servedPem.key(), servedPem.ca(), served));
+    public Optional<CertificateWithKey> held() {
+        return Optional.ofNullable(served);
     }
 
     /** Whether the live caBundle trusts what is served, as the reconcile loop last found it. */
@@ -188,8 +187,7 @@ public class ServingCertificate {
             keyManager.replace(next.manager());
             seenDigest = pem.digest();
             servedDigest = pem.digest();
-            served = leaf;
-            servedPem = pem;
+            served = new CertificateWithKey(pem.cert(), pem.key(), pem.ca(), leaf);
             caCertificates = X509Certificates.parse(pem.ca());
             problem = null;
             LOG.infof("serving certificate loaded: subject=%s notAfter=%s caNotAfter=%s",

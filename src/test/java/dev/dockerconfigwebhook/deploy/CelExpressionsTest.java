@@ -1,7 +1,6 @@
 package dev.dockerconfigwebhook.deploy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.marcnuri.helm.Helm;
 import dev.cel.common.CelAbstractSyntaxTree;
 import dev.cel.common.CelOptions;
 import dev.cel.common.types.SimpleType;
@@ -19,7 +18,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -50,9 +48,8 @@ class CelExpressionsTest {
     private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder().setOptions(OPTIONS)
             .addLibraries(CelExtensions.optional()).build();
 
-    private static final Manifests CHART = Manifests.of(new Helm(Path.of("deploy/helm/dockerconfig-webhook")).template()
-            .withName("acme").withNamespace("infra").withKubeVersion("1.30.0")
-            .set("image.repository", "registry.example/dcw").call());
+    private static final Manifests CHART = Manifests.of(HelmChartTest.render("acme", "infra",
+            Map.of("image.repository", HelmChartTest.REPOSITORY)));
     private static final MutatingWebhookConfiguration CONFIGURATION = CHART.one(MutatingWebhookConfiguration.class);
     private static final Map<String, Object> POLICY = asMap(CHART.named("ValidatingAdmissionPolicy",
             "acme-dockerconfig-webhook-service-account"));

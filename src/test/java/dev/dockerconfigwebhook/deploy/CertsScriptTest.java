@@ -59,8 +59,8 @@ class CertsScriptTest {
         Path out = tmp.resolve(release);
         Run run = generate(Map.of(), "--out", out.toString(), "--namespace", "ns1", "--release", release);
         assertEquals(0, run.exit(), run.output());
-        String service = Manifests.of(new com.marcnuri.helm.Helm(HelmChartTest.CHART).template().withName(release)
-                .withNamespace("ns1").withKubeVersion(HelmChartTest.KUBE_VERSION).set("image.repository", HelmChartTest.REPOSITORY).call())
+        String service = Manifests.of(HelmChartTest.render(release, "ns1",
+                        Map.of("image.repository", HelmChartTest.REPOSITORY)))
                 .one(io.fabric8.kubernetes.api.model.Service.class).getMetadata().getName();
         String sans = openssl("x509", "-in", out.resolve("tls.crt").toString(), "-noout", "-ext", "subjectAltName").output();
         assertTrue(sans.contains("DNS:" + service + ", DNS:" + service + ".ns1, DNS:" + service + ".ns1.svc,"), sans);

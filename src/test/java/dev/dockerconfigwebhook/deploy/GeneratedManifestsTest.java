@@ -1,7 +1,5 @@
 package dev.dockerconfigwebhook.deploy;
 
-import com.marcnuri.helm.Helm;
-import com.marcnuri.helm.TemplateCommand;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -26,7 +24,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class GeneratedManifestsTest {
 
-    static final Path CHART = HelmChartTest.CHART;
     /** The one hand-written object of deploy/: `helm install --create-namespace` makes it for the chart. */
     static final Path NAMESPACE = Path.of("deploy/base/namespace.yaml");
 
@@ -96,11 +93,9 @@ class GeneratedManifestsTest {
     }
 
     private static String render(Map<String, Object> values) {
-        TemplateCommand command = new Helm(CHART).template().withName("dockerconfig-webhook")
-                .withNamespace(DeployManifestsTest.NS).withKubeVersion(HelmChartTest.KUBE_VERSION)
-                .set("image.repository", PLACEHOLDER_REPOSITORY);
-        values.forEach(command::set);
-        return HELM_LABEL.matcher(command.call()).replaceAll("");
+        Map<String, Object> all = new LinkedHashMap<>(Map.of("image.repository", PLACEHOLDER_REPOSITORY));
+        all.putAll(values);
+        return HELM_LABEL.matcher(HelmChartTest.render("dockerconfig-webhook", DeployManifestsTest.NS, all)).replaceAll("");
     }
 
     /** The rendered documents grouped by the template that made them (Helm's "# Source:" line), in render order. */

@@ -51,10 +51,17 @@ class HelmChartTest {
 
     /** The chart rendered with {@code values}, and a repository unless they name one (the chart requires it). */
     private static Manifests template(String release, String namespace, Map<String, Object> values) {
+        Map<String, Object> all = new LinkedHashMap<>(Map.of("image.repository", REPOSITORY));
+        all.putAll(values);
+        return Manifests.of(render(release, namespace, all));
+    }
+
+    /** {@code helm template RELEASE -n NAMESPACE --kube-version KUBE_VERSION --set K=V …} of the chart, by helm-java. */
+    static String render(String release, String namespace, Map<String, ?> values) {
         TemplateCommand command = new Helm(CHART).template().withName(release).withNamespace(namespace)
-                .withKubeVersion(KUBE_VERSION).set("image.repository", REPOSITORY);
+                .withKubeVersion(KUBE_VERSION);
         values.forEach(command::set);
-        return Manifests.of(command.call());
+        return command.call();
     }
 
     @Test

@@ -1,8 +1,6 @@
 package dev.dockerconfigwebhook.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.marcnuri.helm.Helm;
-import com.marcnuri.helm.TemplateCommand;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -63,10 +61,7 @@ class ReadmeCommandsTest {
     }
 
     private static Map<String, JsonNode> render(String release, String namespace, Map<String, String> values) {
-        TemplateCommand template = new Helm(HelmChartTest.CHART).template().withName(release).withNamespace(namespace)
-                .withKubeVersion(HelmChartTest.KUBE_VERSION);
-        values.forEach(template::set);
-        return Manifests.of(template.call()).byKindAndName();
+        return Manifests.of(HelmChartTest.render(release, namespace, values)).byKindAndName();
     }
 
     @Test

@@ -1,6 +1,5 @@
 package dev.dockerconfigwebhook.deploy;
 
-import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import org.junit.jupiter.api.Test;
 
@@ -8,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -64,8 +64,8 @@ class ReleaseVersionTest {
         String install = ReadmeCommandsTest.command("helm install ", "--set image.repository=");
         String repository = ReadmeCommandsTest.sets(install).get("image.repository");
         assertEquals(built.substring(0, built.lastIndexOf(':')), repository, "the install deploys the repository built");
-        String deployed = Manifests.of(new Helm(HelmChartTest.CHART).template().withName("dockerconfig-webhook")
-                        .withKubeVersion(HelmChartTest.KUBE_VERSION).set("image.repository", repository).call())
+        String deployed = Manifests.of(HelmChartTest.render("dockerconfig-webhook", DeployManifestsTest.NS,
+                        Map.of("image.repository", repository)))
                 .one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
         assertEquals(built, deployed, "with no image.tag the chart deploys the tag the build made");
         assertEquals(repository + ":" + projectVersion(), built);
